@@ -1,0 +1,21 @@
+/* kiln-types.h: forward declarations shared by the engine
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _KilnAddress     KilnAddress;
+typedef struct _KilnKey         KilnKey;
+typedef struct _KilnSecretStore KilnSecretStore;
+
+typedef struct _KilnAbiEncoder  KilnAbiEncoder;
+typedef struct _KilnRlpEncoder  KilnRlpEncoder;
+typedef struct _KilnRlpItem     KilnRlpItem;
+typedef struct _KilnTransaction KilnTransaction;
+typedef struct _KilnUint256     KilnUint256;
+
+G_END_DECLS
