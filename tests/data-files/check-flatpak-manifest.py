@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Checks flatpak-builder manifests without building them.
+
+    check-flatpak-manifest.py MANIFEST.json...
+    check-flatpak-manifest.py --self-test DIR
+
+Each manifest must parse as JSON, carry the keys a GNOME app needs, match its file name,
+ask for no broad permission, and pin every source: a remote archive or file has a sha256,
+a git source has a commit, and every local path names something that exists. Output is TAP,
+one case per manifest.
+
+With --self-test, every *.json in DIR is a manifest that must be rejected; its
+"x-expect-error" member (ignored by flatpak-builder) holds a piece of the error message it
+must be rejected with. A fixture that is not JSON at all must be rejected as such."""
+
+import json
+import os
+import re
+import sys
+
+APP_ID = re.compile(r'^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*){2,}$')
+SHA256 = re.compile(r'^[0-9a-f]{64}$')
+GIT_COMMIT = re.compile(r'^[0-9a-f]{40}$')
+
+REQUIRED_KEYS = ('runtime', 'runtime-version', 'sdk', 'command', 'finish-args', 'modules')
+
+# Permissions that would hand the app much more than it needs.
+FORBIDDEN_ARGS = {
+    '--filesystem=host': 'the whole file system',
+    '--filesystem=host-os': 'the host system',
+    '--filesystem=host-etc': 'the host /etc',
+    '--filesystem=home': 'the whole home folder',
+    '--socket=session-bus': 'the whole session bus',
+    '--socket=system-bus': 'the whole system bus',
+    '--device=all': 'every device',
+}
+
+SOURCE_TYPES = {
+    'archive', 'file', 'git', 'bzr', 'svn', 'dir', 'patch', 'script', 'shell', 'inline',
+    'extra-data',
+}
+
+
+class ManifestError(Exception):
+    pass
+
+
+def local_path(base, path, what):
+    full = os.path.normpath(os.path.join(base, path))
+    if not os.path.exists(full):
+        raise ManifestError(f'{what}: local path "{path}" does not exist ({full})')
+    return full
+
+
+def check_source(base, source, where):
+    if isinstance(source, str):
+        # A file holding more sources.
+        full = local_path(base, source, where)
+        with open(full, encoding='utf-8') as f:
+            try:
+                more = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ManifestError(f'{where}: {source} is not valid JSON: {e}') from e
+        if isinstance(more, dict):
+            more = [more]
+        for i, s in enumerate(more):
+            check_source(os.path.dirname(full), s, f'{where}:{source}[{i}]')
+        return
+    if not isinstance(source, dict):
+        raise ManifestError(f'{where}: a source must be an object or a file name')
+
+    kind = source.get('type')
+    if kind not in SOURCE_TYPES:
+        raise ManifestError(f'{where}: unknown source type {kind!r}')
+
+    # Where a source has both, flatpak-builder takes the url over the path.
+    if kind in ('archive', 'file'):
+        if 'url' in source:
+            if not SHA256.match(source.get('sha256', '')):
+                raise ManifestError(f'{where}: {kind} source {source["url"]} has no sha256')
+        elif 'path' in source:
+            local_path(base, source['path'], where)
+        else:
+            raise ManifestError(f'{where}: {kind} source has neither url nor path')
+    elif kind == 'git':
+        if 'url' not in source:
+            if 'path' not in source:
+                raise ManifestError(f'{where}: git source has neither url nor path')
+            local_path(base, source['path'], where)
+        if not GIT_COMMIT.match(source.get('commit', '')):
+            name = source.get('url', source.get('path'))
+            raise ManifestError(f'{where}: git source {name} has no commit')
+    elif kind in ('bzr', 'svn'):
+        if not source.get('revision'):
+            raise ManifestError(f'{where}: {kind} source {source.get("url")} has no revision')
+    elif kind == 'dir':
+        if 'path' not in source:
+            raise ManifestError(f'{where}: dir source has no path')
+        if not os.path.isdir(os.path.join(base, source['path'])):
+            raise ManifestError(f'{where}: dir source "{source["path"]}" is not a folder')
+    elif kind == 'patch':
+        paths = source.get('paths', [])
+        if 'path' in source:
+            paths = [source['path']] + paths
+        if not paths:
+            raise ManifestError(f'{where}: patch source has no path')
+        for p in paths:
+            local_path(base, p, where)
+    elif kind == 'extra-data':
+        if not SHA256.match(source.get('sha256', '')):
+            raise ManifestError(f'{where}: extra-data source has no sha256')
+
+
+def check_module(base, module, where):
+    if isinstance(module, str):
+        full = local_path(base, module, where)
+        with open(full, encoding='utf-8') as f:
+            try:
+                module = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ManifestError(f'{where}: {full} is not valid JSON: {e}') from e
+        base = os.path.dirname(full)
+    if not isinstance(module, dict):
+        raise ManifestError(f'{where}: a module must be an object or a file name')
+    name = module.get('name')
+    if not name:
+        raise ManifestError(f'{where}: module has no name')
+    where = f'{where}/{name}'
+    sources = module.get('sources', [])
+    if not sources:
+        raise ManifestError(f'{where}: module has no sources')
+    for i, source in enumerate(sources):
+        check_source(base, source, f'{where}: source {i}')
+    for sub in module.get('modules', []):
+        check_module(base, sub, where)
+
+
+def check_manifest(path):
+    try:
+        with open(path, encoding='utf-8') as f:
+            manifest = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ManifestError(f'not valid JSON: {e}') from e
+    if not isinstance(manifest, dict):
+        raise ManifestError('the manifest is not a JSON object')
+
+    app_id = manifest.get('id', manifest.get('app-id'))
+    if not app_id:
+        raise ManifestError('no "id"')
+    if not APP_ID.match(app_id):
+        raise ManifestError(f'"{app_id}" is not a valid application ID')
+    stem = os.path.basename(path)
+    if stem.endswith('.json'):
+        stem = stem[:-len('.json')]
+    if stem != app_id:
+        raise ManifestError(f'id {app_id} does not match the file name {os.path.basename(path)}')
+    for key in REQUIRED_KEYS:
+        if key not in manifest:
+            raise ManifestError(f'no "{key}"')
+
+    args = manifest['finish-args']
+    for arg in args:
+        if arg in FORBIDDEN_ARGS:
+            raise ManifestError(f'finish-args: {arg} would give the app {FORBIDDEN_ARGS[arg]}')
+    if '--socket=x11' in args and '--socket=wayland' in args:
+        raise ManifestError('finish-args: use --socket=fallback-x11 next to --socket=wayland')
+
+    modules = manifest['modules']
+    if not modules:
+        raise ManifestError('no modules')
+    base = os.path.dirname(os.path.abspath(path))
+    for i, module in enumerate(modules):
+        check_module(base, module, f'module {i}')
+
+    # The last module is the application itself and must build this checkout.
+    last = modules[-1]
+    if isinstance(last, dict):
+        if last.get('buildsystem') != 'meson':
+            raise ManifestError(f'module {last.get("name")}: the app builds with meson')
+    return manifest
+
+
+def run_checks(paths):
+    print(f'1..{len(paths)}')
+    failed = 0
+    for n, path in enumerate(paths, 1):
+        try:
+            check_manifest(path)
+            print(f'ok {n} - {os.path.basename(path)}')
+        except (OSError, ManifestError) as e:
+            failed += 1
+            print(f'not ok {n} - {os.path.basename(path)}: {e}')
+    return 1 if failed else 0
+
+
+def run_self_test(folder):
+    paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith('.json'))
+    if not paths:
+        print('Bail out! no manifests in ' + folder)
+        return 1
+    print(f'1..{len(paths)}')
+    failed = 0
+    for n, path in enumerate(paths, 1):
+        name = os.path.basename(path)
+        expected = None
+        try:
+            with open(path, encoding='utf-8') as f:
+                expected = json.load(f).get('x-expect-error')
+        except (OSError, json.JSONDecodeError, AttributeError):
+            pass
+        if not expected:
+            # A fixture that cannot be read as JSON must be rejected for exactly that.
+            expected = 'not valid JSON'
+        try:
+            check_manifest(path)
+            failed += 1
+            print(f'not ok {n} - {name}: accepted, expected "{expected}"')
+        except ManifestError as e:
+            if expected in str(e):
+                print(f'ok {n} - {name}: rejected: {e}')
+            else:
+                failed += 1
+                print(f'not ok {n} - {name}: rejected with "{e}", expected "{expected}"')
+    return 1 if failed else 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == '--self-test':
+        return run_self_test(argv[2])
+    if len(argv) < 2 or argv[1].startswith('-'):
+        print(__doc__, file=sys.stderr)
+        return 2
+    return run_checks(argv[1:])
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
