@@ -10,7 +10,8 @@ libsecret-1-dev libsecp256k1-dev nettle-dev libssl-dev libjson-glib-dev
 libsoup-3.0-dev libsqlite3-dev libgnutls28-dev glib-networking
 desktop-file-utils appstream-util appstream
 dbus dbus-x11 gnome-keyring libsecret-tools
-xvfb xauth x11-utils imagemagick
+xvfb xauth x11-utils imagemagick xdotool
+at-spi2-core python3-gi
 "
 
 if [ -r /etc/os-release ]; then
