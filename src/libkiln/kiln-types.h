@@ -15,7 +15,19 @@ typedef struct _KilnSecretStore KilnSecretStore;
 typedef struct _KilnAbiEncoder  KilnAbiEncoder;
 typedef struct _KilnRlpEncoder  KilnRlpEncoder;
 typedef struct _KilnRlpItem     KilnRlpItem;
+typedef struct _KilnRpcClient   KilnRpcClient;
+typedef struct _KilnRpcReceipt  KilnRpcReceipt;
 typedef struct _KilnTransaction KilnTransaction;
 typedef struct _KilnUint256     KilnUint256;
+
+typedef struct _KilnFrameWriter  KilnFrameWriter;
+typedef struct _KilnLink         KilnLink;
+typedef struct _KilnLinkConfig   KilnLinkConfig;
+typedef struct _KilnLinkListener KilnLinkListener;
+
+typedef struct _KilnPayment        KilnPayment;
+typedef struct _KilnPaymentAttempt KilnPaymentAttempt;
+typedef struct _KilnPaymentLedger  KilnPaymentLedger;
+typedef struct _KilnStore          KilnStore;
 
 G_END_DECLS

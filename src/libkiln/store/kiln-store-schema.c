@@ -1,0 +1,194 @@
+/* kiln-store-schema.c: Kiln's database schema as one ordered list of migrations
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "kiln-store-private.h"
+
+/* How the schema grows
+ *
+ * The schema is this one list. Step N takes a database from PRAGMA user_version N - 1 to N;
+ * opening a database applies the missing steps in order in one transaction, and a database
+ * whose user_version is beyond the list (written by a newer Kiln) is refused rather than
+ * guessed at. A subsystem that needs tables appends a step at the end, naming itself as the
+ * owner; steps that shipped are never edited, reordered or removed (a change to an existing
+ * table is a new step with ALTER TABLE or a copy). One list, rather than steps registered by
+ * each subsystem at run time, gives every database the same history in the same order
+ * whichever subsystems were initialised first.
+ *
+ * Conventions: STRICT tables; amounts and other 256-bit values are 32-byte big-endian BLOBs
+ * (exact, fixed width, and memcmp order is numeric order); addresses are 20-byte BLOBs and
+ * hashes 32-byte BLOBs; times are INTEGER microseconds since the Unix epoch (UTC); states and
+ * kinds are TEXT nicks so that the sqlite3 shell shows them readably. */
+
+static const char ledger_v1[] =
+  /* Outgoing payments, one row per payment whatever the number of attempts. */
+  "CREATE TABLE payments ("
+  "  id               INTEGER PRIMARY KEY,"
+  "  chain_id         INTEGER NOT NULL CHECK (chain_id > 0),"
+  "  sender           BLOB NOT NULL CHECK (length (sender) = 20),"
+  "  kind             TEXT NOT NULL CHECK (kind IN ('eth', 'erc20', 'batch')),"
+  "  token            BLOB CHECK (token IS NULL OR length (token) = 20),"
+  "  reference        TEXT,"
+  "  idempotency_key  TEXT UNIQUE,"
+  "  total            BLOB NOT NULL CHECK (length (total) = 32),"
+  "  state            TEXT NOT NULL"
+  "                   CHECK (state IN ('pending', 'signed', 'broadcast', 'confirmed', 'failed')),"
+  "  nonce            INTEGER CHECK (nonce IS NULL OR nonce >= 0),"
+  "  confirmed_block  INTEGER,"
+  "  gas_used         INTEGER,"
+  "  error            TEXT,"
+  "  created_at       INTEGER NOT NULL,"
+  "  updated_at       INTEGER NOT NULL"
+  ") STRICT;"
+  "CREATE INDEX payments_by_account ON payments (chain_id, sender, id);"
+  /* No two open payments of one account may hold the same nonce. */
+  "CREATE UNIQUE INDEX payments_open_nonce ON payments (chain_id, sender, nonce)"
+  "  WHERE nonce IS NOT NULL AND state IN ('pending', 'signed', 'broadcast');"
+  "CREATE INDEX payments_open ON payments (state)"
+  "  WHERE state IN ('pending', 'signed', 'broadcast');"
+
+  /* Who is paid how much; one row for a transfer, one per payee for a batch. */
+  "CREATE TABLE payment_recipients ("
+  "  payment_id  INTEGER NOT NULL REFERENCES payments (id) ON DELETE CASCADE,"
+  "  position    INTEGER NOT NULL CHECK (position >= 0),"
+  "  recipient   BLOB NOT NULL CHECK (length (recipient) = 20),"
+  "  amount      BLOB NOT NULL CHECK (length (amount) = 32),"
+  "  PRIMARY KEY (payment_id, position)"
+  ") STRICT, WITHOUT ROWID;"
+
+  /* Every signed transaction for a payment, written before it is broadcast. A fee bump is a
+   * new attempt with the same nonce and a new hash. */
+  "CREATE TABLE payment_attempts ("
+  "  id                        INTEGER PRIMARY KEY,"
+  "  payment_id                INTEGER NOT NULL REFERENCES payments (id) ON DELETE CASCADE,"
+  "  nonce                     INTEGER NOT NULL CHECK (nonce >= 0),"
+  "  tx_hash                   BLOB NOT NULL UNIQUE CHECK (length (tx_hash) = 32),"
+  "  raw                       BLOB NOT NULL CHECK (length (raw) > 0),"
+  "  gas_limit                 INTEGER NOT NULL,"
+  "  max_fee_per_gas           BLOB NOT NULL CHECK (length (max_fee_per_gas) = 32),"
+  "  max_priority_fee_per_gas  BLOB NOT NULL CHECK (length (max_priority_fee_per_gas) = 32),"
+  "  state                     TEXT NOT NULL CHECK (state IN ('signed', 'broadcast',"
+  "                                                           'replaced', 'confirmed', 'failed')),"
+  "  created_at                INTEGER NOT NULL,"
+  "  broadcast_at              INTEGER"
+  ") STRICT;"
+  "CREATE INDEX payment_attempts_by_payment ON payment_attempts (payment_id, id);"
+
+  /* The next nonce Kiln will use for each account, whatever the chain says. */
+  "CREATE TABLE nonces ("
+  "  chain_id    INTEGER NOT NULL,"
+  "  sender      BLOB NOT NULL CHECK (length (sender) = 20),"
+  "  next_nonce  INTEGER NOT NULL CHECK (next_nonce >= 0),"
+  "  PRIMARY KEY (chain_id, sender)"
+  ") STRICT, WITHOUT ROWID;";
+
+static const KilnStoreMigration migrations[] = {
+  { "payment ledger", ledger_v1 },
+};
+
+const KilnStoreMigration *
+kiln_store_schema_get_migrations (guint *n_migrations)
+{
+  g_assert (n_migrations != NULL);
+
+  *n_migrations = G_N_ELEMENTS (migrations);
+  return migrations;
+}
+
+static gboolean
+read_user_version (sqlite3  *db,
+                   gint64   *out,
+                   GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = kiln_store_prepare (db, "PRAGMA user_version", error);
+  if (stmt == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return kiln_store_set_error (error, db, rc, _("Could not read the schema version"));
+
+  *out = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+apply_steps (sqlite3                  *db,
+             const char               *path,
+             const KilnStoreMigration *migrations_,
+             guint                     n_migrations,
+             GError                  **error)
+{
+  g_autofree char *set_version = NULL;
+  gint64 version = 0;
+
+  /* Read inside the transaction: another process may have migrated in the meantime. */
+  if (!read_user_version (db, &version, error))
+    return FALSE;
+
+  if (version < 0 || version > n_migrations)
+    return (g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_TOO_NEW,
+                         _("The database “%s” was written by a newer version of Kiln "
+                           "(schema %" G_GINT64_FORMAT ", this version knows up to %u). "
+                           "Update Kiln to use it."),
+                         path, version, n_migrations), FALSE);
+
+  if (version == n_migrations)
+    return TRUE;
+
+  for (guint i = version; i < n_migrations; i++)
+    {
+      if (!kiln_store_exec (db, migrations_[i].sql, error))
+        {
+          g_prefix_error (error, _("Could not update the database “%s” to schema %u (%s): "),
+                          path, i + 1, migrations_[i].owner);
+          return FALSE;
+        }
+    }
+
+  g_debug ("Store: %s updated from schema %" G_GINT64_FORMAT " to %u",
+           path, version, n_migrations);
+
+  set_version = g_strdup_printf ("PRAGMA user_version = %u", n_migrations);
+  return kiln_store_exec (db, set_version, error);
+}
+
+gboolean
+kiln_store_migrate (sqlite3                  *db,
+                    const char               *path,
+                    const KilnStoreMigration *migrations_,
+                    guint                     n_migrations,
+                    GError                  **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (migrations_ != NULL || n_migrations == 0, FALSE);
+
+  if (!kiln_store_exec (db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  if (!apply_steps (db, path, migrations_, n_migrations, &local_error))
+    {
+      if (!sqlite3_get_autocommit (db))
+        kiln_store_exec (db, "ROLLBACK", NULL);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (!kiln_store_exec (db, "COMMIT", error))
+    {
+      if (!sqlite3_get_autocommit (db))
+        kiln_store_exec (db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
