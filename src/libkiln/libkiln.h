@@ -19,3 +19,14 @@
 #include "eth/kiln-rlp.h"
 #include "eth/kiln-transaction.h"
 #include "eth/kiln-uint256.h"
+
+#include "net/kiln-frame.h"
+#include "net/kiln-link.h"
+#include "net/kiln-link-config.h"
+#include "net/kiln-link-listener.h"
+#include "net/kiln-net.h"
+#include "net/kiln-tls-certificate.h"
+
+#include "store/kiln-payment.h"
+#include "store/kiln-payment-ledger.h"
+#include "store/kiln-store.h"
