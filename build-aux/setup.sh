@@ -11,6 +11,7 @@ libsoup-3.0-dev libsqlite3-dev libgnutls28-dev glib-networking libpng-dev
 desktop-file-utils appstream-util appstream
 dbus dbus-x11 gnome-keyring libsecret-tools
 xvfb xauth x11-utils imagemagick xdotool
+blender bubblewrap
 at-spi2-core python3-gi
 "
 
