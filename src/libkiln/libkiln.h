@@ -17,6 +17,7 @@
 #include "eth/kiln-abi.h"
 #include "eth/kiln-eth.h"
 #include "eth/kiln-rlp.h"
+#include "eth/kiln-rpc-client.h"
 #include "eth/kiln-transaction.h"
 #include "eth/kiln-uint256.h"
 
