@@ -7,7 +7,7 @@ PACKAGES="
 meson ninja-build pkg-config gcc gettext
 libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
 libsecret-1-dev libsecp256k1-dev nettle-dev libssl-dev libjson-glib-dev
-libsoup-3.0-dev libsqlite3-dev libgnutls28-dev glib-networking libpng-dev
+libsoup-3.0-dev libsqlite3-dev libgnutls28-dev glib-networking libpng-dev libopendht-c-dev
 desktop-file-utils appstream-util appstream
 dbus dbus-x11 gnome-keyring libsecret-tools
 xvfb xauth x11-utils imagemagick xdotool

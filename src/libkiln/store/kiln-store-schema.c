@@ -86,8 +86,22 @@ static const char ledger_v1[] =
   "  PRIMARY KEY (chain_id, sender)"
   ") STRICT, WITHOUT ROWID;";
 
+/* Nodes met through discovery or links (net/kiln-peer-table.c), so that a restarted node
+ * can reconnect before the DHT answers. info is the node record's payload (docs/protocol.md,
+ * "Discovery"). */
+static const char peers_v1[] =
+  "CREATE TABLE peers ("
+  "  address     BLOB PRIMARY KEY CHECK (length (address) = 20),"
+  "  info        BLOB NOT NULL,"
+  "  first_seen  INTEGER NOT NULL,"
+  "  last_seen   INTEGER NOT NULL,"
+  "  failures    INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX peers_by_last_seen ON peers (last_seen);";
+
 static const KilnStoreMigration migrations[] = {
   { "payment ledger", ledger_v1 },
+  { "peer table", peers_v1 },
 };
 
 const KilnStoreMigration *
