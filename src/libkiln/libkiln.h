@@ -28,6 +28,10 @@
 #include "net/kiln-net.h"
 #include "net/kiln-tls-certificate.h"
 
+#include "provider/kiln-idle-monitor.h"
+#include "provider/kiln-lending-policy.h"
+#include "provider/kiln-provider.h"
+
 #include "store/kiln-payment.h"
 #include "store/kiln-payment-ledger.h"
 #include "store/kiln-store.h"

@@ -395,6 +395,19 @@ kiln_render_run_cancel (KilnRenderRun *self)
   g_cancellable_cancel (self->cancellable);
 }
 
+GPid
+kiln_render_run_get_pid (KilnRenderRun *self)
+{
+  const char *identifier;
+
+  g_return_val_if_fail (KILN_IS_RENDER_RUN (self), 0);
+
+  if (self->process == NULL || self->exited)
+    return 0;
+  identifier = g_subprocess_get_identifier (self->process);
+  return identifier != NULL ? (GPid) atoi (identifier) : 0;
+}
+
 /* Progress --------------------------------------------------------------------------------- */
 
 static void

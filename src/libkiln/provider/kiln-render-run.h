@@ -110,4 +110,8 @@ GStrv           kiln_render_run_execute_finish (KilnRenderRun       *self,
 
 void            kiln_render_run_cancel        (KilnRenderRun        *self);
 
+/* The sandbox's first process while the render runs, 0 before and after. It leads
+ * its own process group; the processes inside the sandbox are its descendants. */
+GPid            kiln_render_run_get_pid       (KilnRenderRun        *self);
+
 G_END_DECLS
