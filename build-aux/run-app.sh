@@ -4,6 +4,13 @@
 # The settings schema comes from BUILDDIR/data (compiled there by data/meson.build) and the
 # icons from the source tree's data/ folder.
 #
+# The app's default network is the local devnet, so the devnet starts first: anvil with the
+# GNT test token, on 127.0.0.1:8545 when that port is free (another free port otherwise). It
+# writes its address and contracts to $KILN_DEVNET_STATE (default
+# $XDG_RUNTIME_DIR/kiln/devnet.json), where the app reads them. The devnet stops when the app
+# exits; its standard input is a pipe from this script, so it also stops if the script is
+# killed. A devnet already running for the same state file is used instead of a new one.
+#
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
 
@@ -32,8 +39,104 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
        "the headless node is $builddir/src/kiln-node/kiln-node)" >&2
   exit 1
 fi
+if ! command -v node >/dev/null 2>&1; then
+  echo "run-app: node is missing; build-aux/setup.sh installs it" >&2
+  exit 1
+fi
 
+# --- the devnet -----------------------------------------------------------------------------
+if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ]; then
+  runtime_dir=$XDG_RUNTIME_DIR/kiln
+else
+  runtime_dir=${TMPDIR:-/tmp}/kiln-$(id -u)
+fi
+state_file=${KILN_DEVNET_STATE:-$runtime_dir/devnet.json}
+state_dir=$(dirname "$state_file")
+mkdir -p "$state_dir"
+chmod 700 "$state_dir" 2>/dev/null || true
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-run.XXXXXX")
+devnet_pid=
+
+cleanup ()
+{
+  # Closing the pipe asks the devnet to stop; SIGTERM makes sure.
+  exec 3>&-
+  if [ -n "$devnet_pid" ] && kill -0 "$devnet_pid" 2>/dev/null; then
+    kill "$devnet_pid" 2>/dev/null || true
+    wait "$devnet_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# The pid of the devnet that wrote $state_file, if it still runs.
+running_devnet ()
+{
+  [ -s "$state_file" ] || return 1
+  pid=$(sed -n 's/^ *"pid": *\([0-9][0-9]*\).*/\1/p' "$state_file" | head -n 1)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+port_free ()
+{
+  node -e '
+    const server = require("net").createServer();
+    server.once("error", () => process.exit(1));
+    server.listen({ host: "127.0.0.1", port: Number(process.argv[1]), exclusive: true },
+                  () => server.close(() => process.exit(0)));
+  ' "$1" 2>/dev/null
+}
+
+if running_devnet; then
+  echo "run-app: using the devnet already running for $state_file"
+else
+  rm -f "$state_file"
+  port_option=
+  if port_free 8545; then
+    port_option="--port 8545"
+  else
+    echo "run-app: port 8545 is taken; the devnet uses another free port"
+  fi
+
+  mkfifo "$work/devnet-stdin"
+  # shellcheck disable=SC2086
+  node "$srcdir/data/devnet/devnet.mjs" --state-file "$state_file" $port_option \
+    <"$work/devnet-stdin" >"$work/devnet.log" 2>&1 &
+  devnet_pid=$!
+  # Holding the write end keeps the devnet alive; it closes when this script ends.
+  exec 3>"$work/devnet-stdin"
+  rm -f "$work/devnet-stdin"
+
+  echo "run-app: starting the local devnet…"
+  tries=0
+  until [ -s "$state_file" ]; do
+    if ! kill -0 "$devnet_pid" 2>/dev/null; then
+      wait "$devnet_pid" 2>/dev/null || true
+      devnet_pid=
+      echo "run-app: the devnet did not start:" >&2
+      cat "$work/devnet.log" >&2
+      exit 1
+    fi
+    tries=$((tries + 1))
+    # The first start compiles the contracts, which takes a while.
+    if [ "$tries" -gt 1200 ]; then
+      echo "run-app: the devnet did not start within two minutes:" >&2
+      cat "$work/devnet.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  sed -n 's/^ *"rpc_url": *"\([^"]*\)".*/run-app: devnet at \1/p' "$state_file"
+fi
+
+export KILN_DEVNET_STATE="$state_file"
 export GSETTINGS_SCHEMA_DIR="$builddir/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
 export XDG_DATA_DIRS="$srcdir/data:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
 
-exec "$kiln" "$@"
+# The app does not get the devnet's pipe: the devnet's life is this script's.
+status=0
+"$kiln" "$@" 3>&- || status=$?
+exit "$status"

@@ -8,10 +8,11 @@ meson ninja-build pkg-config gcc gettext
 libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
 libsecret-1-dev libsecp256k1-dev nettle-dev libssl-dev libjson-glib-dev
 libsoup-3.0-dev libsqlite3-dev libgnutls28-dev glib-networking libpng-dev libopendht-c-dev
+libqrencode-dev
 desktop-file-utils appstream-util appstream
 dbus dbus-x11 gnome-keyring libsecret-tools
 xvfb xauth x11-utils imagemagick xdotool
-blender bubblewrap
+blender bubblewrap zbar-tools haskell-status-notifier-item-utils
 at-spi2-core python3-gi
 "
 

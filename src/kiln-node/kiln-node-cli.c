@@ -23,16 +23,18 @@ G_DEFINE_QUARK (kiln-node-cli-error-quark, kiln_node_cli_error)
  * list it here and add the file to meson.build. */
 static const KilnNodeCommand *const commands[] = {
   &kiln_node_identity_command,
+  &kiln_node_wallet_command,
   NULL
 };
 
 static const KilnNodeCommand root_command = {
   PROGRAM_NAME,
   N_("Run a Kiln node without a desktop, and manage its account"),
-  N_("Every command takes --data-dir DIR, --keystore FILE, --password-file FILE\n"
-     "and --json, which mean the same in every command. Run “kiln-node COMMAND\n"
-     "--help” for a command’s options. Errors exit with status 1 (2 for a wrong\n"
-     "command line) and one line on standard error. Key material is never printed."),
+  N_("Every command takes --data-dir DIR, --keystore FILE, --password-file FILE,\n"
+     "--network PRESET, --rpc URL, --token ADDR, --chain-id N and --json, which\n"
+     "mean the same in every command. Run “kiln-node COMMAND --help” for a\n"
+     "command’s options. Errors exit with status 1 (2 for a wrong command line)\n"
+     "and one line on standard error. Key material is never printed."),
   NULL,
   commands,
 };
@@ -43,7 +45,11 @@ kiln_node_context_clear (KilnNodeContext *ctx)
   g_clear_pointer (&ctx->data_dir, g_free);
   g_clear_pointer (&ctx->keystore, g_free);
   g_clear_pointer (&ctx->password_file, g_free);
+  g_clear_pointer (&ctx->network, g_free);
+  g_clear_pointer (&ctx->rpc_url, g_free);
+  g_clear_pointer (&ctx->token, g_free);
   g_clear_pointer (&ctx->command_path, g_free);
+  ctx->chain_id = 0;
   ctx->json = FALSE;
   ctx->command = NULL;
 }
@@ -73,6 +79,24 @@ check_not_empty (const char  *value,
   return TRUE;
 }
 
+static gboolean
+parse_chain_id (const char  *text,
+                guint64     *out,
+                GError     **error)
+{
+  if (text == NULL)
+    return TRUE;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT64, out, NULL))
+    {
+      g_set_error (error, KILN_NODE_CLI_ERROR, KILN_NODE_CLI_ERROR_USAGE,
+                   _("--chain-id needs a positive whole number, not “%s”"), text);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 gboolean
 kiln_node_context_parse_options (KilnNodeContext     *ctx,
                                  const GOptionEntry  *entries,
@@ -81,6 +105,7 @@ kiln_node_context_parse_options (KilnNodeContext     *ctx,
                                  char              ***argv,
                                  GError             **error)
 {
+  g_autofree char *chain_id_text = NULL;
   const GOptionEntry shared_entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &ctx->data_dir,
       N_("The node’s data folder (default: $XDG_DATA_HOME/kiln)"), N_("DIR") },
@@ -90,6 +115,15 @@ kiln_node_context_parse_options (KilnNodeContext     *ctx,
       N_("Read the account’s password from FILE (one final newline is ignored)"), N_("FILE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &ctx->json,
       N_("Print the result as one JSON object"), NULL },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &ctx->network,
+      N_("The chain to pay on: devnet, sepolia, mainnet or polygon (default: devnet)"),
+      N_("PRESET") },
+    { "rpc", 0, 0, G_OPTION_ARG_STRING, &ctx->rpc_url,
+      N_("The chain’s JSON-RPC endpoint (default: the network’s)"), N_("URL") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &ctx->token,
+      N_("The payment token’s contract (default: the network’s)"), N_("ADDR") },
+    { "chain-id", 0, 0, G_OPTION_ARG_STRING, &chain_id_text,
+      N_("The chain’s ID (default: the network’s, else asked from the endpoint)"), N_("N") },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -123,7 +157,11 @@ kiln_node_context_parse_options (KilnNodeContext     *ctx,
 
   return check_not_empty (ctx->data_dir, "--data-dir", error) &&
          check_not_empty (ctx->keystore, "--keystore", error) &&
-         check_not_empty (ctx->password_file, "--password-file", error);
+         check_not_empty (ctx->password_file, "--password-file", error) &&
+         check_not_empty (ctx->network, "--network", error) &&
+         check_not_empty (ctx->rpc_url, "--rpc", error) &&
+         check_not_empty (ctx->token, "--token", error) &&
+         parse_chain_id (chain_id_text, &ctx->chain_id, error);
 }
 
 char *

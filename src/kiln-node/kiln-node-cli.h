@@ -49,6 +49,10 @@ struct _KilnNodeContext
   char                  *keystore;        /* --keystore */
   char                  *password_file;   /* --password-file */
   gboolean               json;            /* --json */
+  char                  *network;         /* --network, NULL for the default (devnet) */
+  char                  *rpc_url;         /* --rpc */
+  char                  *token;           /* --token */
+  guint64                chain_id;        /* --chain-id, 0 when not given */
 
   const KilnNodeCommand *command;         /* the leaf command being run */
   char                  *command_path;    /* "kiln-node identity create" */
@@ -56,6 +60,7 @@ struct _KilnNodeContext
 
 /* The commands, one group or leaf per file (kiln-node-<name>.c). */
 extern const KilnNodeCommand kiln_node_identity_command;
+extern const KilnNodeCommand kiln_node_wallet_command;
 
 /* Runs the command line and returns the process exit status. */
 int       kiln_node_cli_run                   (int                  argc,

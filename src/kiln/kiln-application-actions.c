@@ -12,6 +12,7 @@
 #include "kiln-file-chooser.h"
 #include "kiln-import-dialog.h"
 #include "kiln-preferences-window.h"
+#include "kiln-send-dialog.h"
 #include "kiln-util.h"
 
 static const char * const developers[] = {
@@ -263,6 +264,21 @@ kiln_application_copy_address_action (GSimpleAction *action,
 }
 
 static void
+kiln_application_send_action (GSimpleAction *action,
+                              GVariant      *param,
+                              gpointer       user_data)
+{
+  KilnApplication *self = KILN_APPLICATION (user_data);
+  KilnWallet *wallet = kiln_session_get_wallet (self->session);
+  KilnSendDialog *dialog;
+
+  g_return_if_fail (wallet != NULL);
+
+  dialog = kiln_send_dialog_new (_kiln_application_get_window (self), wallet);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 set_action_enabled (KilnApplication *self,
                     const char      *name,
                     gboolean         enabled)
@@ -287,6 +303,9 @@ _kiln_application_actions_update (KilnApplication *self)
                       idle && self->account_state != KILN_ACCOUNT_STATE_LOADING);
   set_action_enabled (self, "export-account", idle && self->key != NULL);
   set_action_enabled (self, "copy-address", self->key != NULL);
+  set_action_enabled (self, "send",
+                      self->session != NULL &&
+                      kiln_session_get_state (self->session) == KILN_SESSION_STATE_READY);
 }
 
 void
@@ -300,6 +319,7 @@ _kiln_application_actions_init (KilnApplication *self)
     { "import-account", kiln_application_import_account_action },
     { "export-account", kiln_application_export_account_action },
     { "copy-address", kiln_application_copy_address_action },
+    { "send", kiln_application_send_action },
   };
   static const struct {
     const char *action;
@@ -328,6 +348,9 @@ _kiln_application_actions_init (KilnApplication *self)
                     G_CALLBACK (_kiln_application_actions_update), NULL);
   g_signal_connect (self, "notify::key",
                     G_CALLBACK (_kiln_application_actions_update), NULL);
+  g_signal_connect_object (self->session, "notify::state",
+                           G_CALLBACK (_kiln_application_actions_update), self,
+                           G_CONNECT_SWAPPED);
 
   _kiln_application_actions_update (self);
 }

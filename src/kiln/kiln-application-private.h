@@ -15,6 +15,7 @@ struct _KilnApplication
 
   GSettings        *settings;
   KilnSecretStore  *secret_store;
+  KilnSession      *session;
   GCancellable     *cancellable;
 
   KilnKey          *key;

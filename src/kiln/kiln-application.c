@@ -377,6 +377,10 @@ kiln_application_startup (GApplication *application)
   self->settings = g_settings_new (BASE_APP_ID);
   self->secret_store = kiln_secret_store_new (BASE_APP_ID);
 
+  /* The wallet follows the account in use. */
+  self->session = kiln_session_new (self->settings);
+  g_object_bind_property (self, "key", self->session, "key", G_BINDING_SYNC_CREATE);
+
   _kiln_application_actions_init (self);
   kiln_application_reload_account (self);
 }
@@ -389,6 +393,9 @@ kiln_application_shutdown (GApplication *application)
   g_cancellable_cancel (self->cancellable);
 
   G_APPLICATION_CLASS (kiln_application_parent_class)->shutdown (application);
+
+  /* Stops following payments and closes the database before the main loop ends. */
+  g_clear_object (&self->session);
 }
 
 static int
@@ -413,6 +420,7 @@ kiln_application_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
 
   g_clear_object (&self->key);
+  g_clear_object (&self->session);
   g_clear_object (&self->secret_store);
   g_clear_object (&self->settings);
 
@@ -545,6 +553,14 @@ kiln_application_get_keyring_error (KilnApplication *self)
   g_return_val_if_fail (KILN_IS_APPLICATION (self), NULL);
 
   return self->keyring_error;
+}
+
+KilnSession *
+kiln_application_get_session (KilnApplication *self)
+{
+  g_return_val_if_fail (KILN_IS_APPLICATION (self), NULL);
+
+  return self->session;
 }
 
 gboolean

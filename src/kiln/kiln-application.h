@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "libkiln.h"
+#include "kiln-session.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,8 @@ KilnAccountState  kiln_application_get_account_state   (KilnApplication      *se
 KilnKey          *kiln_application_get_key             (KilnApplication      *self);
 /* Why the keyring could not be read, in the KILN_ACCOUNT_STATE_KEYRING_ERROR state. */
 const GError     *kiln_application_get_keyring_error   (KilnApplication      *self);
+/* The engine objects for the account in use: database, chain and wallet. */
+KilnSession      *kiln_application_get_session         (KilnApplication      *self);
 /* TRUE while an account is being created or saved. */
 gboolean          kiln_application_get_busy            (KilnApplication      *self);
 

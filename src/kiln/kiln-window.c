@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "kiln-account-page.h"
+#include "kiln-wallet-page.h"
 #include "kiln-window.h"
 
 struct _KilnWindow
@@ -28,6 +29,7 @@ struct _KilnWindow
   AdwStatusPage        *keyring_page;
   GtkButton            *retry_button;
   KilnAccountPage      *account_page;
+  KilnWalletPage       *wallet_page;
 };
 
 G_DEFINE_FINAL_TYPE (KilnWindow, kiln_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -106,7 +108,9 @@ kiln_window_sync_state (KilnWindow *self)
 
   gtk_stack_set_visible_child_name (self->stack, page);
 
-  /* Empty states have a flat header bar and no title over them. */
+  /* Empty states have a flat header bar and no title over them, and no switcher for pages
+   * that are not there yet. */
+  gtk_widget_set_visible (GTK_WIDGET (self->switcher_title), g_str_equal (page, "main"));
   if (g_str_equal (page, "main"))
     {
       gtk_widget_remove_css_class (GTK_WIDGET (self->header_bar), "flat");
@@ -158,6 +162,7 @@ kiln_window_attach (KilnWindow      *self,
   g_settings_bind (settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
 
   g_object_bind_property (app, "key", self->account_page, "key", G_BINDING_SYNC_CREATE);
+  kiln_wallet_page_set_session (self->wallet_page, kiln_application_get_session (app));
 
   g_signal_connect_object (app, "notify::account-state",
                            G_CALLBACK (kiln_window_sync_state), self, G_CONNECT_SWAPPED);
@@ -185,9 +190,11 @@ kiln_window_class_init (KilnWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, keyring_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, retry_button);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, account_page);
+  gtk_widget_class_bind_template_child (widget_class, KilnWindow, wallet_page);
   gtk_widget_class_bind_template_callback (widget_class, kiln_window_retry_cb);
 
   g_type_ensure (KILN_TYPE_ACCOUNT_PAGE);
+  g_type_ensure (KILN_TYPE_WALLET_PAGE);
 }
 
 static void

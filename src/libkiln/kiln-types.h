@@ -13,12 +13,15 @@ typedef struct _KilnKey         KilnKey;
 typedef struct _KilnSecretStore KilnSecretStore;
 
 typedef struct _KilnAbiEncoder  KilnAbiEncoder;
+typedef struct _KilnChain       KilnChain;
 typedef struct _KilnRlpEncoder  KilnRlpEncoder;
 typedef struct _KilnRlpItem     KilnRlpItem;
 typedef struct _KilnRpcClient   KilnRpcClient;
 typedef struct _KilnRpcReceipt  KilnRpcReceipt;
 typedef struct _KilnTransaction KilnTransaction;
 typedef struct _KilnUint256     KilnUint256;
+typedef struct _KilnWallet      KilnWallet;
+typedef struct _KilnWalletEntry KilnWalletEntry;
 
 typedef struct _KilnFrameWriter  KilnFrameWriter;
 typedef struct _KilnLink         KilnLink;

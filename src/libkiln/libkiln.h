@@ -15,11 +15,13 @@
 #include "crypto/kiln-secret-store.h"
 
 #include "eth/kiln-abi.h"
+#include "eth/kiln-chain.h"
 #include "eth/kiln-eth.h"
 #include "eth/kiln-rlp.h"
 #include "eth/kiln-rpc-client.h"
 #include "eth/kiln-transaction.h"
 #include "eth/kiln-uint256.h"
+#include "eth/kiln-wallet.h"
 
 #include "net/kiln-frame.h"
 #include "net/kiln-link.h"

@@ -3,6 +3,14 @@
 # line as "ROLE<TAB>NAME", read over the AT-SPI D-Bus protocol with GIO alone (no libatspi
 # bindings needed). A label's accessible name is its text.
 #
+# atspi-dump.py --click NAME ROLE LABEL: activates the first node of that role and accessible
+# name that has an action, as a screen reader does (its first AT-SPI action, such as a
+# button's "click").
+#
+# atspi-dump.py --state NAME ROLE LABEL STATE: succeeds when a node of that role and accessible
+# name is in STATE, "sensitive" (it can be used) or "selected" (such as the tab of the page
+# shown), and fails when none is.
+#
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import sys
@@ -11,6 +19,8 @@ from gi.repository import Gio, GLib
 
 ROOT = '/org/a11y/atspi/accessible/root'
 ACCESSIBLE = 'org.a11y.atspi.Accessible'
+# AtspiStateType
+STATES = {'selected': 23, 'sensitive': 24}
 
 
 def call(bus, dest, path, interface, method, args, reply):
@@ -24,6 +34,17 @@ def name_of(bus, dest, path):
     return value
 
 
+def find(bus, dest, path, role, label, out, depth=0):
+    if depth > 64:
+        return
+    node_role, = call(bus, dest, path, ACCESSIBLE, 'GetRoleName', None, '(s)')
+    if node_role == role and name_of(bus, dest, path) == label:
+        out.append((dest, path))
+    children, = call(bus, dest, path, ACCESSIBLE, 'GetChildren', None, '(a(so))')
+    for child_dest, child_path in children:
+        find(bus, child_dest, child_path, role, label, out, depth + 1)
+
+
 def walk(bus, dest, path, depth, out):
     if depth > 64:
         return
@@ -34,7 +55,24 @@ def walk(bus, dest, path, depth, out):
         walk(bus, child_dest, child_path, depth + 1, out)
 
 
+def has_state(bus, dest, path, state):
+    states, = call(bus, dest, path, ACCESSIBLE, 'GetState', None, '(au)')
+    return bool(states[state // 32] & (1 << (state % 32)))
+
+
 def main():
+    click = None
+    wanted_state = None
+    if len(sys.argv) == 5 and sys.argv[1] == '--click':
+        click = (sys.argv[3], sys.argv[4])
+        del sys.argv[1]
+    elif len(sys.argv) == 6 and sys.argv[1] == '--state' and sys.argv[5] in STATES:
+        wanted_state = (sys.argv[3], sys.argv[4], STATES[sys.argv[5]])
+        del sys.argv[1]
+    elif len(sys.argv) != 2:
+        print('usage: atspi-dump.py [--click NAME ROLE LABEL | --state NAME ROLE LABEL STATE | '
+              'NAME]', file=sys.stderr)
+        return 2
     wanted = sys.argv[1]
     session = Gio.bus_get_sync(Gio.BusType.SESSION, None)
     address, = call(session, 'org.a11y.Bus', '/org/a11y/bus', 'org.a11y.Bus', 'GetAddress',
@@ -52,6 +90,26 @@ def main():
                 continue
         except GLib.Error:
             continue
+        if wanted_state is not None:
+            matches = []
+            find(bus, dest, path, wanted_state[0], wanted_state[1], matches)
+            if any(has_state(bus, d, p, wanted_state[2]) for d, p in matches):
+                return 0
+            return 1
+        if click is not None:
+            # A widget may wrap the one that acts (a menu button its toggle button): the
+            # first match that has an action is activated.
+            matches = []
+            find(bus, dest, path, click[0], click[1], matches)
+            for found in matches:
+                try:
+                    done, = call(bus, found[0], found[1], 'org.a11y.atspi.Action', 'DoAction',
+                                 GLib.Variant('(i)', (0,)), '(b)')
+                except GLib.Error:
+                    continue
+                return 0 if done else 1
+            print('atspi-dump: no %s named %r with an action' % click, file=sys.stderr)
+            return 1
         out = []
         walk(bus, dest, path, 0, out)
         print('\n'.join(out))

@@ -28,7 +28,6 @@ shots=$6
 timeout=${KILN_TEST_TIMEOUT:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 schema_id=io.github.kilnapp.Kiln
-object_path=/$(printf '%s' "$app_id" | tr '.-' '/_')
 
 # Known keys: the keystore test vector, and the private key of the Web3 documentation.
 keystore_password=testpassword
@@ -36,49 +35,16 @@ keystore_address=0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b
 private_key=0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318
 private_key_address=0x2c7536E3605D9C16a7a3D7b1898e529396a65c23
 
+# shellcheck source=tests/app/app-test-lib.sh
+. "$here/app-test-lib.sh"
+
 planned=18
 echo "1..$planned"
 
-n=0
-failed=0
-ok ()
-{
-  n=$((n + 1))
-  echo "ok $n - $1"
-}
-not_ok ()
-{
-  n=$((n + 1))
-  failed=$((failed + 1))
-  echo "not ok $n - $1"
-  shift
-  for text in "$@"; do
-    printf '%s\n' "$text" | sed 's/^/# /'
-  done
-}
-bail ()
-{
-  echo "Bail out! $*"
-  exit 1
-}
-
-for tool in Xvfb xwininfo xdotool import gdbus gsettings dbus-daemon; do
-  command -v "$tool" >/dev/null 2>&1 || bail "$tool is missing (build-aux/setup.sh installs it)"
-done
-python=
-for candidate in /usr/bin/python3 python3; do
-  if "$candidate" -c 'from gi.repository import Gio' 2>/dev/null; then
-    python=$candidate
-    break
-  fi
-done
-[ -n "$python" ] || bail "no python3 with PyGObject (python3-gi) to read the accessibility tree"
+find_python
 [ -r "$keystore" ] || bail "cannot read the keystore test vector $keystore"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kiln-app-test.XXXXXX")
-xvfb_pid=
-kiln_pid=
-a11y_pid=
 bus_pid=
 
 cleanup ()
@@ -87,34 +53,16 @@ cleanup ()
     kill "$kiln_pid" 2>/dev/null
     wait "$kiln_pid" 2>/dev/null
   fi
-  for pid in $bus_pid $a11y_pid; do
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  if [ -n "$xvfb_pid" ]; then
-    kill "$xvfb_pid" 2>/dev/null
-    wait "$xvfb_pid" 2>/dev/null
+  if [ -n "$bus_pid" ]; then
+    kill "$bus_pid" 2>/dev/null
+    wait "$bus_pid" 2>/dev/null
   fi
+  stop_display
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
-
-# wait_for DESCRIPTION COMMAND...: polls COMMAND until it succeeds or the timeout passes.
-wait_for ()
-{
-  what=$1
-  shift
-  deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "# timed out after ${timeout}s waiting for $what"
-      return 1
-    fi
-    sleep 0.1
-  done
-}
 
 # --- without a display ------------------------------------------------------------------
 # with-keyring.sh has cleared DISPLAY and WAYLAND_DISPLAY.
@@ -132,94 +80,10 @@ else
   not_ok "kiln --version prints the version" "$out"
 fi
 
-# --- an X server --------------------------------------------------------------------------
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
-xvfb_pid=$!
-display_ready () { [ -s "$tmp/display" ]; }
-wait_for "Xvfb to start" display_ready || bail "Xvfb did not start: $(cat "$tmp/xvfb.log")"
-DISPLAY=:$(cat "$tmp/display")
-export DISPLAY
-
+# --- an X server ---------------------------------------------------------------------------
 export GSETTINGS_SCHEMA_DIR="$schema_dir"
-export GSETTINGS_BACKEND=keyfile
-export GDK_BACKEND=x11
-export GSK_RENDERER=cairo
-export NO_AT_BRIDGE=1
-export G_DEBUG=fatal-warnings
 export XDG_DATA_DIRS="$data_dir:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
-unset GTK_A11Y
-mkdir -p "$shots"
-
-# The accessibility bus, started here rather than by D-Bus activation so that what its daemons
-# print goes to a log instead of into this script's TAP output.
-launcher=
-for dir in $(printf '%s' "$XDG_DATA_DIRS" | tr ':' ' '); do
-  if [ -r "$dir/dbus-1/services/org.a11y.Bus.service" ]; then
-    launcher=$(sed -n 's/^Exec=//p' "$dir/dbus-1/services/org.a11y.Bus.service")
-    break
-  fi
-done
-[ -n "$launcher" ] || bail "no org.a11y.Bus service (install at-spi2-core)"
-$launcher >"$tmp/a11y.log" 2>&1 &
-a11y_pid=$!
-a11y_ready ()
-{
-  gdbus call --session --timeout 5 --dest org.freedesktop.DBus \
-    --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner org.a11y.Bus |
-    grep -q true
-}
-wait_for "the accessibility bus" a11y_ready || bail "the accessibility bus did not start"
-
-start_kiln ()
-{
-  "$kiln" >"$1" 2>&1 &
-  kiln_pid=$!
-}
-
-# window_id TITLE: the X window of the app's toplevel with that title.
-window_id ()
-{
-  xwininfo -root -tree 2>/dev/null |
-    awk -v title="\"$1\": (" 'index($0, title) { print $1; exit }'
-}
-window_shown () { [ -n "$(window_id "$1")" ]; }
-window_gone () { [ -z "$(window_id "$1")" ]; }
-
-# focus TITLE: gives the keyboard to that window (there is no window manager to do it).
-focus ()
-{
-  id=$(window_id "$1")
-  [ -n "$id" ] && xdotool windowfocus "$id"
-}
-
-# action_enabled NAME: the app's action NAME exists and is enabled (org.gtk.Actions).
-action_enabled ()
-{
-  gdbus call --session --timeout 5 --dest "$app_id" --object-path "$object_path" \
-    --method org.gtk.Actions.Describe "$1" 2>/dev/null | grep -q '^((true,'
-}
-action_disabled ()
-{
-  gdbus call --session --timeout 5 --dest "$app_id" --object-path "$object_path" \
-    --method org.gtk.Actions.Describe "$1" 2>/dev/null | grep -q '^((false,'
-}
-activate ()
-{
-  gdbus call --session --timeout 10 --dest "$app_id" --object-path "$object_path" \
-    --method org.gtk.Actions.Activate "$1" '[]' '{}' >/dev/null
-}
-
-# screenshot NAME [TITLE]: saves the window with that title (the main window by default).
-screenshot ()
-{
-  # Let the crossfade between pages and any toast animation settle first.
-  sleep 0.5
-  id=$(window_id "${2:-Kiln}")
-  # Without a window id, import would wait for someone to click on a window.
-  if [ -z "$id" ] || ! import -window "$id" "$shots/$1.png" 2>"$tmp/import.log"; then
-    echo "# could not take the screenshot $1.png $(cat "$tmp/import.log")"
-  fi
-}
+start_display
 
 # The welcome screen: the keyring was read (new-account is enabled) and there is no account
 # (export-account is disabled).
@@ -245,40 +109,6 @@ setting_account ()
   gsettings get "$schema_id" account | tr -d "'"
 }
 account_is () { [ "$(setting_account)" = "$1" ]; }
-# The text of every label in the app, from its accessibility tree.
-labels ()
-{
-  "$python" "$here/atspi-dump.py" kiln 2>&1 | sed -n 's/^label\t//p'
-}
-label_shown () { labels | grep -qx -e "$1"; }
-
-# warnings_in LOG: what GLib, GTK or the app logged at warning level or worse, and what a
-# sanitizer found in a sanitized build.
-warnings_in ()
-{
-  grep -E '(WARNING|CRITICAL|ERROR) \*\*|runtime error:|ERROR: AddressSanitizer' "$1"
-}
-
-# quit_kiln DESCRIPTION LOG: asks the running app to quit and reports how it ended.
-quit_kiln ()
-{
-  activate quit
-  gone () { ! kill -0 "$kiln_pid" 2>/dev/null; }
-  if ! wait_for "the app to quit" gone; then
-    kill "$kiln_pid" 2>/dev/null
-    not_ok "$1" "the app did not quit"
-  else
-    wait "$kiln_pid"
-    status=$?
-    if [ "$status" -eq 0 ] && ! warnings_in "$2" >/dev/null; then
-      ok "$1"
-    else
-      not_ok "$1" "exit status $status" "$(cat "$2")"
-    fi
-  fi
-  kiln_pid=
-}
-
 # confirm_replace: answers the "Replace the Current Account?" question with its default.
 confirm_replace ()
 {

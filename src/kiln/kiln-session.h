@@ -1,0 +1,58 @@
+/* kiln-session.h: the engine objects behind the app: store, ledger, chain and wallet
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "libkiln.h"
+#include "kiln-chain.h"
+#include "kiln-wallet.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  KILN_SESSION_STATE_IDLE,        /* no account yet */
+  KILN_SESSION_STATE_CONNECTING,  /* opening the database or connecting to the chain */
+  KILN_SESSION_STATE_READY,       /* the wallet is connected and has balances */
+  KILN_SESSION_STATE_FAILED,      /* see kiln_session_get_error() */
+} KilnSessionState;
+
+#define KILN_TYPE_SESSION (kiln_session_get_type ())
+
+G_DECLARE_FINAL_TYPE (KilnSession, kiln_session, KILN, SESSION, GObject)
+
+/* Follows @settings: "data-dir" for the database, "network-preset" and the custom-* keys
+ * for the chain. Properties: "key", "state", "wallet" (the connected wallet, NULL unless
+ * the state is ready), "chain", "funding" (a devnet top-up is running). The signal
+ * "devnet-funded" (const GError *error, gboolean automatic) reports every top-up. */
+KilnSession       *kiln_session_new                 (GSettings           *settings);
+
+KilnKey           *kiln_session_get_key             (KilnSession         *self);
+/* Connects a wallet for @key once the database is open; NULL drops it. */
+void               kiln_session_set_key             (KilnSession         *self,
+                                                     KilnKey             *key);
+KilnSessionState   kiln_session_get_state           (KilnSession         *self);
+/* Why the state is failed: a database, network setting or connection error. */
+const GError      *kiln_session_get_error           (KilnSession         *self);
+/* The chain from the settings, or NULL when they do not describe one. */
+KilnChain         *kiln_session_get_chain           (KilnSession         *self);
+KilnWallet        *kiln_session_get_wallet          (KilnSession         *self);
+KilnPaymentLedger *kiln_session_get_ledger          (KilnSession         *self);
+gboolean           kiln_session_get_funding         (KilnSession         *self);
+
+/* Tries again after a failure: opens the database or connects the wallet anew. */
+void               kiln_session_reconnect           (KilnSession         *self);
+
+/* On the devnet: asks its deployer account for test ETH and GNT, then refreshes the
+ * balances. Emits "devnet-funded" when done. */
+void               kiln_session_devnet_fund         (KilnSession         *self);
+
+/* The endpoint of @chain as people name it: "127.0.0.1:8545", "rpc.example.org". */
+char              *kiln_session_describe_endpoint   (KilnChain           *chain);
+/* Whether @error means that the Ethereum node could not be reached at all. */
+gboolean           kiln_session_is_unreachable      (const GError        *error);
+
+G_END_DECLS
