@@ -8,6 +8,7 @@
 
 #include "libkiln.h"
 #include "kiln-content-store.h"
+#include "kiln-test-util.h"
 
 /* SHA-256 of "abc" (FIPS 180-2, appendix B.1). */
 #define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -68,7 +69,7 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_assert_finalize_object (f->store);
+  kiln_test_assert_finalize_soon (f->store);
   remove_dir (f->dir);
   remove_dir (f->scratch);
   g_free (f->dir);

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "kiln-test-link.h"
+#include "kiln-test-util.h"
 #include "kiln-transfer.h"
 
 #define MiB (1024 * 1024)
@@ -91,11 +92,11 @@ fixture_tear_down (Fixture       *f,
 {
   kiln_link_close (f->link, KILN_NET_CLOSE_NORMAL, NULL);
   kiln_test_node_free (f->node);
-  g_assert_finalize_object (f->client);
-  g_assert_finalize_object (f->server);
-  g_assert_finalize_object (f->link);
-  g_assert_finalize_object (f->client_store);
-  g_assert_finalize_object (f->server_store);
+  kiln_test_assert_finalize_soon (f->client);
+  kiln_test_assert_finalize_soon (f->server);
+  kiln_test_assert_finalize_soon (f->link);
+  kiln_test_assert_finalize_soon (f->client_store);
+  kiln_test_assert_finalize_soon (f->server_store);
   g_object_unref (f->client_config);
   remove_tree (f->scratch);
   g_free (f->scratch);
