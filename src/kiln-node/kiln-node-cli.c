@@ -24,6 +24,8 @@ G_DEFINE_QUARK (kiln-node-cli-error-quark, kiln_node_cli_error)
 static const KilnNodeCommand *const commands[] = {
   &kiln_node_identity_command,
   &kiln_node_wallet_command,
+  &kiln_node_run_command,
+  &kiln_node_peers_command,
   NULL
 };
 

@@ -61,6 +61,8 @@ struct _KilnNodeContext
 /* The commands, one group or leaf per file (kiln-node-<name>.c). */
 extern const KilnNodeCommand kiln_node_identity_command;
 extern const KilnNodeCommand kiln_node_wallet_command;
+extern const KilnNodeCommand kiln_node_run_command;
+extern const KilnNodeCommand kiln_node_peers_command;
 
 /* Runs the command line and returns the process exit status. */
 int       kiln_node_cli_run                   (int                  argc,

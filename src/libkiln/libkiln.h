@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kiln-types.h"
+#include "kiln-engine.h"
 
 #include "crypto/kiln-address.h"
 #include "crypto/kiln-crypto.h"
@@ -23,16 +24,27 @@
 #include "eth/kiln-uint256.h"
 #include "eth/kiln-wallet.h"
 
+#include "market/kiln-market.h"
+#include "market/kiln-offer.h"
+#include "market/kiln-offer-book.h"
+#include "market/kiln-reputation.h"
+#include "market/kiln-task-announcement.h"
+#include "market/kiln-terms.h"
+
+#include "net/kiln-control.h"
 #include "net/kiln-frame.h"
 #include "net/kiln-link.h"
 #include "net/kiln-link-config.h"
 #include "net/kiln-link-listener.h"
+#include "net/kiln-message.h"
+#include "net/kiln-message-guard.h"
 #include "net/kiln-net.h"
 #include "net/kiln-tls-certificate.h"
 
 #include "provider/kiln-idle-monitor.h"
 #include "provider/kiln-lending-policy.h"
 #include "provider/kiln-provider.h"
+
 
 #include "store/kiln-payment.h"
 #include "store/kiln-payment-ledger.h"

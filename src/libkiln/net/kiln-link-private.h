@@ -47,6 +47,8 @@ struct _KilnLink
   gint64             last_received;
   gboolean           ping_outstanding;
   guint64            pings_sent;
+  gint64             ping_sent_at;      /* monotonic time of the last PING, 0 once answered */
+  gint64             latency;           /* microseconds, -1 until a PONG came back */
 
   /* Closing. */
   GError            *close_error;

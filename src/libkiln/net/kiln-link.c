@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "kiln-link-private.h"
@@ -20,6 +22,7 @@ enum {
   PROP_STATE,
   PROP_PEER_ADDRESS,
   PROP_REMOTE_ADDRESS,
+  PROP_LATENCY,
   N_PROPS
 };
 
@@ -131,6 +134,9 @@ kiln_link_get_property (GObject    *object,
     case PROP_REMOTE_ADDRESS:
       g_value_set_object (value, self->remote_address);
       break;
+    case PROP_LATENCY:
+      g_value_set_int64 (value, self->latency);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -157,6 +163,10 @@ kiln_link_class_init (KilnLinkClass *klass)
     g_param_spec_object ("remote-address", NULL, NULL,
                          G_TYPE_SOCKET_ADDRESS,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LATENCY] =
+    g_param_spec_int64 ("latency", NULL, NULL,
+                        -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -193,6 +203,7 @@ kiln_link_init (KilnLink *self)
   self->context = g_main_context_ref_thread_default ();
   self->cancellable = g_cancellable_new ();
   self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  self->latency = -1;
 }
 
 void
@@ -216,6 +227,51 @@ kiln_link_new (KilnLinkConfig *config,
 /* Keep-alive */
 
 static gboolean on_keepalive_tick (gpointer user_data);
+
+/* A PING carries the number of pings sent so far, so that its PONG can be recognised. */
+static void
+encode_ping (guint64 number,
+             guint8  ping[KILN_NET_PING_SIZE])
+{
+  for (guint i = 0; i < KILN_NET_PING_SIZE; i++)
+    ping[i] = (number >> (8 * (KILN_NET_PING_SIZE - 1 - i))) & 0xff;
+}
+
+static void
+send_ping (KilnLink *self)
+{
+  guint8 ping[KILN_NET_PING_SIZE];
+  g_autoptr(GBytes) payload = NULL;
+
+  self->pings_sent++;
+  encode_ping (self->pings_sent, ping);
+  payload = g_bytes_new (ping, sizeof ping);
+  self->ping_sent_at = g_get_monotonic_time ();
+  kiln_frame_writer_send_async (self->writer, KILN_FRAME_PING, payload, TRUE,
+                                NULL, NULL, NULL);
+}
+
+/* Only the answer to the last PING measures the round trip. */
+static void
+on_pong (KilnLink *self,
+         GBytes   *payload)
+{
+  guint8 expected[KILN_NET_PING_SIZE];
+  gint64 latency;
+
+  encode_ping (self->pings_sent, expected);
+  if (self->ping_sent_at == 0 || g_bytes_get_size (payload) != KILN_NET_PING_SIZE ||
+      memcmp (g_bytes_get_data (payload, NULL), expected, KILN_NET_PING_SIZE) != 0)
+    return;
+
+  latency = g_get_monotonic_time () - self->ping_sent_at;
+  self->ping_sent_at = 0;
+  if (latency == self->latency)
+    return;
+
+  self->latency = latency;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LATENCY]);
+}
 
 static void
 schedule_keepalive (KilnLink *self,
@@ -257,15 +313,7 @@ on_keepalive_tick (gpointer user_data)
 
   if (silent_ms >= interval && !self->ping_outstanding)
     {
-      guint8 ping[KILN_NET_PING_SIZE];
-      g_autoptr(GBytes) payload = NULL;
-
-      self->pings_sent++;
-      for (guint i = 0; i < KILN_NET_PING_SIZE; i++)
-        ping[i] = (self->pings_sent >> (8 * (KILN_NET_PING_SIZE - 1 - i))) & 0xff;
-      payload = g_bytes_new (ping, sizeof ping);
-      kiln_frame_writer_send_async (self->writer, KILN_FRAME_PING, payload, TRUE,
-                                    NULL, NULL, NULL);
+      send_ping (self);
       self->ping_outstanding = TRUE;
     }
 
@@ -328,6 +376,7 @@ dispatch_frame (KilnLink *self,
       return;
 
     case KILN_FRAME_PONG:
+      on_pong (self, payload);
       return;
 
     case KILN_FRAME_CLOSE:
@@ -524,6 +573,23 @@ kiln_link_get_closed_by_peer (KilnLink *self)
   g_return_val_if_fail (KILN_IS_LINK (self), FALSE);
 
   return self->closed_by_peer;
+}
+
+gint64
+kiln_link_get_latency (KilnLink *self)
+{
+  g_return_val_if_fail (KILN_IS_LINK (self), -1);
+
+  return self->latency;
+}
+
+void
+kiln_link_ping (KilnLink *self)
+{
+  g_return_if_fail (KILN_IS_LINK (self));
+
+  if (self->state == KILN_LINK_STATE_OPEN)
+    send_ping (self);
 }
 
 static void

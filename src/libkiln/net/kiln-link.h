@@ -52,6 +52,10 @@ GTlsProtocolVersion kiln_link_get_tls_protocol_version (KilnLink        *self);
 /* Why the link closed (NULL before), and whether the peer asked for it. */
 const GError      *kiln_link_get_close_error      (KilnLink             *self);
 gboolean           kiln_link_get_closed_by_peer   (KilnLink             *self);
+/* The round trip of the last answered PING in microseconds ("latency", notified), -1 until
+ * one is answered. Keep-alive pings update it; kiln_link_ping() sends one now. */
+gint64             kiln_link_get_latency          (KilnLink             *self);
+void               kiln_link_ping                 (KilnLink             *self);
 
 /* Sends a message frame (@type KILN_FRAME_FIRST_MESSAGE or above). Completes once the frame
  * is written to the connection; waiting for that before sending more is the back-pressure. */

@@ -99,9 +99,25 @@ static const char peers_v1[] =
   ") STRICT, WITHOUT ROWID;"
   "CREATE INDEX peers_by_last_seen ON peers (last_seen);";
 
+/* Each provider's record with this node as requestor (market/kiln-reputation.c): counts of
+ * every outcome, and the decayed good and bad evidence as of updated_at, from which the score
+ * is computed (docs/market.md, "Reputation"). */
+static const char market_reputation_v1[] =
+  "CREATE TABLE market_reputation ("
+  "  provider    BLOB PRIMARY KEY CHECK (length (provider) = 20),"
+  "  accepted    INTEGER NOT NULL DEFAULT 0 CHECK (accepted >= 0),"
+  "  rejected    INTEGER NOT NULL DEFAULT 0 CHECK (rejected >= 0),"
+  "  timed_out   INTEGER NOT NULL DEFAULT 0 CHECK (timed_out >= 0),"
+  "  cancelled   INTEGER NOT NULL DEFAULT 0 CHECK (cancelled >= 0),"
+  "  good        REAL NOT NULL DEFAULT 0 CHECK (good >= 0),"
+  "  bad         REAL NOT NULL DEFAULT 0 CHECK (bad >= 0),"
+  "  updated_at  INTEGER NOT NULL"
+  ") STRICT, WITHOUT ROWID;";
+
 static const KilnStoreMigration migrations[] = {
   { "payment ledger", ledger_v1 },
   { "peer table", peers_v1 },
+  { "market reputation", market_reputation_v1 },
 };
 
 const KilnStoreMigration *
