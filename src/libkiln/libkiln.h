@@ -45,6 +45,12 @@
 #include "provider/kiln-lending-policy.h"
 #include "provider/kiln-provider.h"
 
+#include "render/kiln-assembly.h"
+#include "render/kiln-frame-spec.h"
+#include "render/kiln-image.h"
+#include "render/kiln-job-plan.h"
+#include "render/kiln-scene-info.h"
+#include "render/kiln-verifier.h"
 
 #include "store/kiln-payment.h"
 #include "store/kiln-payment-ledger.h"

@@ -432,6 +432,19 @@ kiln_provider_is_run_paused (KilnProvider  *self,
   return lent != NULL && lent->paused;
 }
 
+GPtrArray *
+kiln_provider_dup_runs (KilnProvider *self)
+{
+  GPtrArray *runs;
+
+  g_return_val_if_fail (KILN_IS_PROVIDER (self), NULL);
+
+  runs = g_ptr_array_new_full (self->lent->len, g_object_unref);
+  for (guint i = 0; i < self->lent->len; i++)
+    g_ptr_array_add (runs, g_object_ref (((Lent *) g_ptr_array_index (self->lent, i))->run));
+  return runs;
+}
+
 KilnLendingPolicy *
 kiln_provider_get_policy (KilnProvider *self)
 {

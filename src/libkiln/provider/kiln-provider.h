@@ -61,5 +61,8 @@ void               kiln_provider_remove_run     (KilnProvider      *self,
                                                  KilnRenderRun     *run);
 gboolean           kiln_provider_is_run_paused  (KilnProvider      *self,
                                                  KilnRenderRun     *run);
+/* The renders being watched, oldest first (element-type KilnRenderRun); "n-runs" tells
+ * when they change. */
+GPtrArray         *kiln_provider_dup_runs       (KilnProvider      *self);
 
 G_END_DECLS

@@ -52,7 +52,7 @@ static const char setup_script[] =
   "    layer.cycles.use_denoising = params['denoise']\n"
   "scene.frame_start = params['frame_start']\n"
   "scene.frame_end = params['frame_end']\n"
-  "scene.frame_step = 1\n"
+  "scene.frame_step = params.get('frame_step', 1)\n"
   "render.resolution_x = params['width']\n"
   "render.resolution_y = params['height']\n"
   "render.resolution_percentage = 100\n"
@@ -63,6 +63,9 @@ static const char setup_script[] =
   "    render.border_min_y, render.border_max_y = params['border_y']\n"
   "render.threads_mode = 'FIXED'\n"
   "render.threads = params['threads']\n"
+  "# Dithering adds noise that depends on where a pixel sits in the image written:\n"
+  "# without it, strips and crops match the full frame bit for bit.\n"
+  "render.dither_intensity = 0\n"
   "render.use_overwrite = True\n"
   "render.use_placeholder = False\n"
   "render.use_file_extension = True\n"
@@ -93,6 +96,7 @@ kiln_render_spec_new (void)
 
   spec->frame_start = 1;
   spec->frame_end = 1;
+  spec->frame_step = 1;
   spec->format = KILN_IMAGE_FORMAT_PNG;
   return spec;
 }
@@ -142,8 +146,10 @@ kiln_render_spec_validate (const KilnRenderSpec  *spec,
   if (spec->output_dir == NULL || !g_path_is_absolute (spec->output_dir) ||
       !g_file_test (spec->output_dir, G_FILE_TEST_IS_DIR))
     return invalid_spec (error, _("The subtask’s output folder does not exist"));
+  if (spec->frame_step < 0)
+    return invalid_spec (error, _("The subtask’s frame step is negative"));
   if (spec->frame_end < spec->frame_start ||
-      (gint64) spec->frame_end - spec->frame_start >= MAX_FRAMES)
+      kiln_render_spec_get_frame_count (spec) > MAX_FRAMES)
     return invalid_spec (error, _("The subtask’s frame range is empty or too long"));
   if (spec->width == 0 || spec->height == 0 ||
       spec->width > MAX_DIMENSION || spec->height > MAX_DIMENSION)
@@ -159,6 +165,25 @@ kiln_render_spec_validate (const KilnRenderSpec  *spec,
   if (spec->format != KILN_IMAGE_FORMAT_PNG && spec->format != KILN_IMAGE_FORMAT_OPEN_EXR)
     return invalid_spec (error, _("The subtask’s output format is not supported"));
   return TRUE;
+}
+
+static int
+spec_step (const KilnRenderSpec *spec)
+{
+  return spec->frame_step > 0 ? spec->frame_step : 1;
+}
+
+guint
+kiln_render_spec_get_frame_count (const KilnRenderSpec *spec)
+{
+  gint64 span;
+
+  g_return_val_if_fail (spec != NULL, 0);
+
+  if (spec->frame_end < spec->frame_start)
+    return 0;
+  span = (gint64) spec->frame_end - spec->frame_start;
+  return (guint) MIN (span / spec_step (spec) + 1, G_MAXUINT);
 }
 
 void
@@ -414,7 +439,7 @@ static void
 update_progress (KilnRenderRun    *self,
                  KilnBlenderEvent *event)
 {
-  guint frames = (guint) (self->spec->frame_end - self->spec->frame_start + 1);
+  guint frames = kiln_render_spec_get_frame_count (self->spec);
   double within = 0;
   double fraction;
 
@@ -556,9 +581,10 @@ check_outputs (KilnRenderRun  *self,
   guint height = 0;
 
   kiln_render_spec_get_output_size (self->spec, &width, &height);
-  for (int frame = self->spec->frame_start; frame <= self->spec->frame_end; frame++)
+  for (gint64 frame = self->spec->frame_start; frame <= self->spec->frame_end;
+       frame += spec_step (self->spec))
     {
-      g_autofree char *path = kiln_render_spec_get_output_path (self->spec, frame);
+      g_autofree char *path = kiln_render_spec_get_output_path (self->spec, (int) frame);
       g_autoptr(GError) check_error = NULL;
 
       if (!kiln_image_check_file (path, self->spec->format, width, height, &check_error))
@@ -680,6 +706,17 @@ on_task_cancelled (GCancellable *cancellable,
 
 /* Starting --------------------------------------------------------------------------------- */
 
+/* The border fraction for the pixel edge @edge of @size pixels. Blender stores it
+ * as a float and truncates fraction × size to find the edge again: the exact
+ * edge / size may come back one pixel short (13 / 22 gives row 12), the middle of
+ * the pixel always gives the edge back. 1.0 (Blender's upper limit) for the last. */
+static double
+border_fraction (guint edge,
+                 guint size)
+{
+  return edge >= size ? 1.0 : (edge + 0.5) / size;
+}
+
 static char *
 build_params (KilnRenderRun *self,
               guint          threads)
@@ -695,6 +732,8 @@ build_params (KilnRenderRun *self,
   json_builder_add_int_value (builder, spec->frame_start);
   json_builder_set_member_name (builder, "frame_end");
   json_builder_add_int_value (builder, spec->frame_end);
+  json_builder_set_member_name (builder, "frame_step");
+  json_builder_add_int_value (builder, spec_step (spec));
   json_builder_set_member_name (builder, "width");
   json_builder_add_int_value (builder, spec->width);
   json_builder_set_member_name (builder, "height");
@@ -710,18 +749,18 @@ build_params (KilnRenderRun *self,
       /* Blender's border runs 0..1 from the left and from the bottom. */
       json_builder_set_member_name (builder, "border_x");
       json_builder_begin_array (builder);
-      json_builder_add_double_value (builder, (double) spec->border_x / spec->width);
-      json_builder_add_double_value (builder,
-                                     (double) (spec->border_x + spec->border_width) /
-                                     spec->width);
+      json_builder_add_double_value (builder, border_fraction (spec->border_x, spec->width));
+      json_builder_add_double_value (builder, border_fraction (spec->border_x +
+                                                               spec->border_width,
+                                                               spec->width));
       json_builder_end_array (builder);
       json_builder_set_member_name (builder, "border_y");
       json_builder_begin_array (builder);
-      json_builder_add_double_value (builder,
-                                     (double) (spec->height - spec->border_y -
-                                               spec->border_height) / spec->height);
-      json_builder_add_double_value (builder,
-                                     (double) (spec->height - spec->border_y) / spec->height);
+      json_builder_add_double_value (builder, border_fraction (spec->height - spec->border_y -
+                                                               spec->border_height,
+                                                               spec->height));
+      json_builder_add_double_value (builder, border_fraction (spec->height - spec->border_y,
+                                                               spec->height));
       json_builder_end_array (builder);
     }
   json_builder_set_member_name (builder, "threads");
@@ -744,9 +783,9 @@ static gboolean
 remove_old_outputs (const KilnRenderSpec  *spec,
                     GError               **error)
 {
-  for (int frame = spec->frame_start; frame <= spec->frame_end; frame++)
+  for (gint64 frame = spec->frame_start; frame <= spec->frame_end; frame += spec_step (spec))
     {
-      g_autofree char *path = kiln_render_spec_get_output_path (spec, frame);
+      g_autofree char *path = kiln_render_spec_get_output_path (spec, (int) frame);
 
       if (g_unlink (path) != 0 && errno != ENOENT)
         {

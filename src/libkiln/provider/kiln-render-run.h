@@ -36,8 +36,8 @@ typedef struct
 {
   char            *blend_file;      /* absolute; its folder is visible read-only */
   char            *output_dir;      /* absolute, existing; the only writable place */
-  int              frame_start;     /* frames frame_start..frame_end, step 1 */
-  int              frame_end;
+  int              frame_start;     /* frames frame_start..frame_end, every */
+  int              frame_end;       /*   frame_step-th (see frame_step below) */
   guint            width;           /* full frame resolution in pixels (100 %) */
   guint            height;
   guint            samples;         /* Cycles samples per pixel */
@@ -49,6 +49,7 @@ typedef struct
   KilnImageFormat  format;
   gboolean         denoise;         /* honoured only when Blender has OpenImageDenoise */
   gboolean         allow_missing_files;
+  int              frame_step;      /* 1 renders every frame; 0 counts as 1 */
 } KilnRenderSpec;
 
 #define KILN_TYPE_RENDER_SPEC (kiln_render_spec_get_type ())
@@ -64,6 +65,9 @@ gboolean        kiln_render_spec_validate (const KilnRenderSpec *spec,
 void            kiln_render_spec_get_output_size (const KilnRenderSpec *spec,
                                                   guint                *width,
                                                   guint                *height);
+/* How many frames the spec renders: frame_start, frame_start + step, … up to
+ * frame_end. */
+guint           kiln_render_spec_get_frame_count (const KilnRenderSpec *spec);
 /* The path Blender writes @frame to: OUTPUT_DIR/frame_0001.png. */
 char           *kiln_render_spec_get_output_path (const KilnRenderSpec *spec,
                                                   int                   frame);
@@ -80,6 +84,7 @@ G_DECLARE_FINAL_TYPE (KilnRenderRun, kiln_render_run, KILN, RENDER_RUN, GObject)
  * where SETUP is Kiln's own script, written into the output folder and mounted
  * read-only there, which sets engine (Cycles on the CPU), resolution, samples,
  * border, denoising, output format and path and frame range from PARAMS (JSON),
+ * turns dithering off (so strips and crops match the full frame bit for bit)
  * and lists missing external files. The scene's own scripts never run.
  *
  * Signals: "event" (KilnBlenderEvent *) for every line Blender prints,
