@@ -238,6 +238,34 @@ json_add_peer (JsonBuilder    *builder,
   json_builder_end_object (builder);
 }
 
+/* The bans in force, as "bans": [{ "address", "until" (Unix seconds), "reason" }]. */
+static void
+json_add_bans (JsonBuilder *builder,
+               KilnEngine  *engine)
+{
+  g_autoptr(GPtrArray) bans = NULL;
+
+  bans = kiln_message_guard_list_bans (kiln_engine_get_message_guard (engine));
+  json_builder_set_member_name (builder, "bans");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < bans->len; i++)
+    {
+      KilnMessageBan *ban = g_ptr_array_index (bans, i);
+      char address[KILN_ADDRESS_STRING_SIZE];
+
+      kiln_address_format (&ban->address, address);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "address");
+      json_builder_add_string_value (builder, address);
+      json_builder_set_member_name (builder, "until");
+      json_builder_add_int_value (builder, ban->until);
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, ban->reason);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
 static JsonNode *
 answer_request (KilnControl  *control,
                 const char   *method,
@@ -268,6 +296,7 @@ answer_request (KilnControl  *control,
   json_builder_begin_object (builder);
   json_add_node (builder, engine);
   json_builder_end_object (builder);
+  json_add_bans (builder, engine);
 
   if (g_str_equal (method, "peers"))
     {
@@ -584,6 +613,28 @@ print_peer_table (JsonObject *result)
            json_array_get_length (peers), connected);
 }
 
+static void
+print_bans (JsonObject *result)
+{
+  JsonArray *bans;
+
+  if (!json_object_has_member (result, "bans"))
+    return;
+
+  bans = json_object_get_array_member (result, "bans");
+  for (guint i = 0; bans != NULL && i < json_array_get_length (bans); i++)
+    {
+      JsonObject *ban = json_array_get_object_element (bans, i);
+      g_autoptr(GDateTime) until = NULL;
+      g_autofree char *when = NULL;
+
+      until = g_date_time_new_from_unix_local (json_object_get_int_member (ban, "until"));
+      when = until != NULL ? g_date_time_format (until, "%Y-%m-%d %H:%M") : g_strdup ("—");
+      g_print (_("Banned %s until %s: %s\n"), json_object_get_string_member (ban, "address"),
+               when, json_object_get_string_member (ban, "reason"));
+    }
+}
+
 static gboolean
 node_peers (KilnNodeContext  *ctx,
             int               argc,
@@ -633,7 +684,10 @@ node_peers (KilnNodeContext  *ctx,
   if (ctx->json)
     kiln_node_print_json (call.result);
   else
-    print_peer_table (result);
+    {
+      print_peer_table (result);
+      print_bans (result);
+    }
 
   json_node_unref (call.result);
   return TRUE;

@@ -3,11 +3,13 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Every link that opens, dialled by this node or accepted from another, is "adopted": the
- * engine watches it until it closes, file transfer serves on it, and its message frames go
- * to the registered handlers (kiln-engine-messages.c). A peer has at most one link that
- * counts (KilnEnginePeer.link); when a second one opens, both nodes keep the link dialled by
- * the node with the lower address (the same rule on both sides gives the same answer), and
- * the kept link's client closes the other one. If both links were dialled by the same node,
+ * engine watches it until it closes, file transfer serves on it, the message guard checks its
+ * signed messages, and its frames go to the registered handlers (kiln-engine-messages.c). A
+ * link to a banned peer is closed by the guard as soon as it opens, and a banned peer is not
+ * dialled before its ban ends. A peer has at most one link that counts
+ * (KilnEnginePeer.link); when a second one opens, both nodes keep the link dialled by the
+ * node with the lower address (the same rule on both sides gives the same answer), and the
+ * kept link's client closes the other one. If both links were dialled by the same node,
  * the newer one wins: the older is stale.
  *
  * A peer without a link is dialled when it may be (see kiln_engine_maybe_dial()): each of
@@ -95,6 +97,25 @@ on_failure_written (GObject      *object,
 }
 
 /* Dialling */
+
+static GError *
+banned_error (KilnEngine        *self,
+              const KilnAddress *address)
+{
+  g_autoptr(GDateTime) end = NULL;
+  g_autofree char *when = NULL;
+  char shown[KILN_ADDRESS_STRING_SIZE];
+  gint64 until = 0;
+
+  kiln_message_guard_is_banned (self->guard, address, &until);
+  end = g_date_time_new_from_unix_utc (until);
+  when = end != NULL ? g_date_time_format (end, "%Y-%m-%d %H:%M:%S UTC")
+                     : g_strdup_printf ("%" G_GINT64_FORMAT, until);
+  kiln_address_format (address, shown);
+
+  return g_error_new (KILN_MESSAGE_ERROR, KILN_MESSAGE_ERROR_BANNED,
+                      _("This node has banned node %s until %s"), shown, when);
+}
 
 typedef struct
 {
@@ -214,6 +235,8 @@ dial_done (Dial     *dial,
 
           if (peer != NULL && peer->link != NULL)
             g_task_return_pointer (task, g_object_ref (peer), g_object_unref);
+          else if (kiln_engine_is_banned (self, kiln_link_get_peer_address (link), NULL))
+            g_task_return_error (task, banned_error (self, kiln_link_get_peer_address (link)));
           else
             g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
                                      _("This node already has all the links it may keep "
@@ -281,6 +304,13 @@ kiln_engine_maybe_dial (KilnEngine     *self,
       n_links (self) >= self->max_links)
     return;
 
+  /* Not while banned; kiln_engine_schedule_dial() waits for the end of the ban. */
+  if (kiln_engine_is_banned (self, &peer->address, NULL))
+    {
+      kiln_engine_schedule_dial (self, peer, 0);
+      return;
+    }
+
   dial = dial_new (self);
   dial->peer = g_object_ref (peer);
   for (guint i = 0; i < peer->info->endpoints->len; i++)
@@ -312,9 +342,14 @@ kiln_engine_schedule_dial (KilnEngine     *self,
                            KilnEnginePeer *peer,
                            guint           delay_ms)
 {
+  guint banned_ms;
+
   if (!kiln_engine_is_running (self) || peer->link != NULL || peer->dial != NULL ||
       peer->redial != NULL)
     return;
+
+  if (kiln_engine_is_banned (self, &peer->address, &banned_ms))
+    delay_ms = MAX (delay_ms, banned_ms);
 
   /* The source is destroyed when the engine stops (kiln_engine_cancel_dials()). */
   peer->redial = g_timeout_source_new (delay_ms);
@@ -514,6 +549,16 @@ kiln_engine_adopt_link (KilnEngine *self,
 
   g_assert (kiln_link_get_state (link) == KILN_LINK_STATE_OPEN);
 
+  if (kiln_engine_is_banned (self, address, NULL))
+    {
+      /* The guard closes it at once, telling the peer until when and why; it is watched
+       * only so that stopping waits for that goodbye. */
+      g_ptr_array_add (self->links, g_object_ref (link));
+      g_signal_connect_object (link, "closed", G_CALLBACK (on_link_closed), self, 0);
+      kiln_message_guard_attach (self->guard, link);
+      return;
+    }
+
   peer = kiln_engine_ensure_peer (self, address);
   if (peer == NULL)
     {
@@ -525,6 +570,7 @@ kiln_engine_adopt_link (KilnEngine *self,
   g_ptr_array_add (self->links, g_object_ref (link));
   g_signal_connect_object (link, "closed", G_CALLBACK (on_link_closed), self, 0);
   g_signal_connect_object (link, "message-received", G_CALLBACK (on_link_message), self, 0);
+  kiln_message_guard_attach (self->guard, link);
   kiln_transfer_serve (self->transfer, link);
 
   if (inbound && !self->reachable)

@@ -83,8 +83,10 @@ struct _KilnEngine
   GPtrArray         *links;           /* every open link watched, duplicates included */
   guint              n_dialing;
 
-  GPtrArray         *handlers;        /* KilnEngineHandler */
+  GPtrArray         *handlers;        /* KilnEngineHandler, for frames */
+  GPtrArray         *message_handlers;/* KilnEngineHandler, for signed messages */
   guint              last_handler_id;
+  KilnMessageGuard  *guard;           /* checks every MESSAGE frame; keeps the bans */
 };
 
 /* kiln-engine.c */
@@ -174,6 +176,16 @@ void            kiln_engine_dispatch_frame    (KilnEngine        *self,
                                                guint8             type,
                                                GBytes            *payload);
 void            kiln_engine_handler_unref     (gpointer           data);
+/* Makes the message guard (kiln_engine_new()) and lets it go (dispose). */
+void            kiln_engine_init_messages     (KilnEngine        *self);
+void            kiln_engine_dispose_messages  (KilnEngine        *self);
+/* Reads the bans kept in the store into the guard, dropping the expired ones (at start). */
+void            kiln_engine_load_bans         (KilnEngine        *self);
+/* Whether @address is banned now; @remaining_ms (may be NULL) gets how much longer, at
+ * most G_MAXUINT. */
+gboolean        kiln_engine_is_banned         (KilnEngine        *self,
+                                               const KilnAddress *address,
+                                               guint             *remaining_ms);
 /* Writes "seen" for @peer to the peer table, at most every
  * KILN_ENGINE_SEEN_WRITE_INTERVAL_S unless @force. */
 void            kiln_engine_record_seen       (KilnEngine        *self,

@@ -162,6 +162,8 @@ kiln_engine_start (KilnEngine          *self,
   g_source_set_callback (self->ping_timer, on_ping_tick, self, NULL);
   g_source_attach (self->ping_timer, g_main_context_get_thread_default ());
 
+  /* Bans first: the store answers in order, so none of the peers read next is dialled. */
+  kiln_engine_load_bans (self);
   kiln_engine_load_peer_table (self);
   kiln_engine_fill_links (self);
 

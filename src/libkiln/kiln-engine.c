@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * This file holds the object and its settings. Starting and stopping are in
- * kiln-engine-run.c; links and dialling in kiln-engine-links.c; message dispatch in
- * kiln-engine-messages.c; the DHT, the announced endpoints and the peer table in
- * kiln-engine-discovery.c; the peers themselves in kiln-engine-peer.c.
+ * kiln-engine-run.c; links and dialling in kiln-engine-links.c; frame and signed message
+ * dispatch and bans in kiln-engine-messages.c; the DHT, the announced endpoints and the peer
+ * table in kiln-engine-discovery.c; the peers themselves in kiln-engine-peer.c.
  */
 #include "config.h"
 
@@ -121,6 +121,7 @@ kiln_engine_dispose (GObject *object)
     g_list_store_remove_all (self->peers);
   if (self->handlers != NULL)
     g_ptr_array_set_size (self->handlers, 0);
+  kiln_engine_dispose_messages (self);
   g_clear_object (&self->transfer);
   g_clear_object (&self->content_store);
   if (self->dht != NULL)
@@ -149,6 +150,7 @@ kiln_engine_finalize (GObject *object)
   g_clear_pointer (&self->stop_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_ptr_array_unref);
   g_clear_pointer (&self->handlers, g_ptr_array_unref);
+  g_clear_pointer (&self->message_handlers, g_ptr_array_unref);
   g_clear_pointer (&self->peers_by_address, g_hash_table_unref);
   g_clear_object (&self->peers);
 
@@ -327,6 +329,7 @@ kiln_engine_init (KilnEngine *self)
   self->links = g_ptr_array_new_with_free_func (g_object_unref);
   self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->handlers = g_ptr_array_new_with_free_func (kiln_engine_handler_unref);
+  self->message_handlers = g_ptr_array_new_with_free_func (kiln_engine_handler_unref);
 }
 
 KilnEngine *
@@ -359,6 +362,7 @@ kiln_engine_new (KilnKey     *key,
     return NULL;
 
   self->transfer = kiln_transfer_new (self->content_store);
+  kiln_engine_init_messages (self);
   self->peer_table = kiln_peer_table_new (store);
   kiln_engine_make_dht (self);
 

@@ -29,6 +29,7 @@
 #include "kiln-key.h"
 #include "kiln-link-config.h"
 #include "kiln-link.h"
+#include "kiln-message-guard.h"
 #include "kiln-peer-table.h"
 #include "kiln-store.h"
 #include "kiln-transfer.h"
@@ -232,6 +233,53 @@ void               kiln_engine_send_async           (KilnEngine           *self,
 gboolean           kiln_engine_send_finish          (KilnEngine           *self,
                                                      GAsyncResult         *result,
                                                      GError              **error);
+
+/* Signed messages
+ *
+ * Messages (net/kiln-message.h) travel in KILN_FRAME_MESSAGE frames. Every such frame that
+ * arrives on a link is checked by the engine's KilnMessageGuard (format, signature, author
+ * = the link's peer, recipient, replay, clock skew, rate limits, bans) before it reaches
+ * the handlers added for its message type, in the order they were added; refused ones are
+ * logged with their reason, count against the peer and may close its link or ban it. Bans
+ * are kept in the store and survive a restart. KILN_FRAME_MESSAGE is not offered to frame
+ * handlers. */
+typedef void (*KilnEngineMessageFunc) (KilnEngine     *engine,
+                                       KilnEnginePeer *peer,
+                                       KilnMessage    *message,
+                                       gpointer        user_data);
+
+guint              kiln_engine_add_message_handler    (KilnEngine            *self,
+                                                       KilnMessageType        type,
+                                                       KilnEngineMessageFunc  func,
+                                                       gpointer               user_data,
+                                                       GDestroyNotify         destroy);
+void               kiln_engine_remove_message_handler (KilnEngine            *self,
+                                                       guint                  handler_id);
+/* Signs @body as a message of @type from this node to @peer (its open link, else
+ * G_IO_ERROR_NOT_CONNECTED) and sends it. Gives the signed message: its ID names it in
+ * later messages and its encoded bytes are the evidence to keep. */
+void               kiln_engine_send_message_async     (KilnEngine            *self,
+                                                       const KilnAddress     *peer,
+                                                       KilnMessageType        type,
+                                                       GBytes                *body,
+                                                       GCancellable          *cancellable,
+                                                       GAsyncReadyCallback    callback,
+                                                       gpointer               user_data);
+KilnMessage       *kiln_engine_send_message_finish    (KilnEngine            *self,
+                                                       GAsyncResult          *result,
+                                                       GError               **error);
+/* Sends a message of a type that allows broadcast (no recipient) to every connected peer;
+ * completes when each was written or failed (peers that fail are skipped). */
+void               kiln_engine_broadcast_message_async  (KilnEngine          *self,
+                                                         KilnMessageType      type,
+                                                         GBytes              *body,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+KilnMessage       *kiln_engine_broadcast_message_finish (KilnEngine          *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+KilnMessageGuard  *kiln_engine_get_message_guard      (KilnEngine            *self);
 
 /* The parts, for the layers above (market topics, file fetches). Owned by the engine. The
  * DHT runs only while the engine does; it is replaced when the network ID changes. */

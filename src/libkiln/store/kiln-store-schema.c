@@ -114,10 +114,24 @@ static const char market_reputation_v1[] =
   "  updated_at  INTEGER NOT NULL"
   ") STRICT, WITHOUT ROWID;";
 
+/* Peers the message guard banned (net/kiln-message-guard.c), kept by the engine
+ * (kiln-engine-messages.c) so that a ban outlasts a restart: until is when the ban ends,
+ * banned_at when it was written. Rows whose ban has ended are deleted when the engine starts
+ * and whenever it writes a ban. */
+static const char banned_peers_v1[] =
+  "CREATE TABLE banned_peers ("
+  "  address    BLOB PRIMARY KEY CHECK (length (address) = 20),"
+  "  until      INTEGER NOT NULL,"
+  "  reason     TEXT NOT NULL,"
+  "  banned_at  INTEGER NOT NULL"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX banned_peers_by_until ON banned_peers (until);";
+
 static const KilnStoreMigration migrations[] = {
   { "payment ledger", ledger_v1 },
   { "peer table", peers_v1 },
   { "market reputation", market_reputation_v1 },
+  { "banned peers", banned_peers_v1 },
 };
 
 const KilnStoreMigration *
