@@ -14,6 +14,7 @@ dbus dbus-x11 gnome-keyring libsecret-tools
 xvfb xauth x11-utils imagemagick xdotool
 blender bubblewrap zbar-tools haskell-status-notifier-item-utils
 at-spi2-core python3-gi
+fonts-noto-cjk man-db
 "
 
 if [ -r /etc/os-release ]; then

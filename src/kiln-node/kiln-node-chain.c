@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <signal.h>
 
 #include <glib/gi18n.h>
@@ -272,7 +274,7 @@ report_resumed (KilnNodeWallet *self,
   now = kiln_payment_ledger_get (self->ledger, id, NULL, &error);
   if (now == NULL)
     {
-      g_printerr (_("Cannot read payment #%" G_GINT64_FORMAT " back: %s\n"), id, error->message);
+      g_printerr (_("Cannot read payment #%" PRId64 " back: %s\n"), id, error->message);
       return;
     }
 
@@ -284,18 +286,18 @@ report_resumed (KilnNodeWallet *self,
     case KILN_PAYMENT_STATE_BROADCAST:
     case KILN_PAYMENT_STATE_CONFIRMED:
       if (was == KILN_PAYMENT_STATE_SIGNED)
-        g_printerr (_("Finished payment #%" G_GINT64_FORMAT " left unsent by an earlier run "
+        g_printerr (_("Finished payment #%" PRId64 " left unsent by an earlier run "
                       "(transaction %s)\n"), id, hash);
       else if (kiln_payment_get_state (now) == KILN_PAYMENT_STATE_CONFIRMED)
-        g_printerr (_("Payment #%" G_GINT64_FORMAT " sent by an earlier run is confirmed "
+        g_printerr (_("Payment #%" PRId64 " sent by an earlier run is confirmed "
                       "(transaction %s)\n"), id, hash);
       else
-        g_printerr (_("Payment #%" G_GINT64_FORMAT " sent by an earlier run is not confirmed "
+        g_printerr (_("Payment #%" PRId64 " sent by an earlier run is not confirmed "
                       "yet (transaction %s)\n"), id, hash);
       break;
 
     case KILN_PAYMENT_STATE_FAILED:
-      g_printerr (_("Payment #%" G_GINT64_FORMAT " left unfinished by an earlier run failed: "
+      g_printerr (_("Payment #%" PRId64 " left unfinished by an earlier run failed: "
                     "%s\n"), id,
                   kiln_payment_get_error (now) != NULL ? kiln_payment_get_error (now)
                                                        : _("no reason recorded"));
@@ -304,7 +306,7 @@ report_resumed (KilnNodeWallet *self,
     case KILN_PAYMENT_STATE_PENDING:
     case KILN_PAYMENT_STATE_SIGNED:
     default:
-      g_printerr (_("Payment #%" G_GINT64_FORMAT " left unfinished by an earlier run is still "
+      g_printerr (_("Payment #%" PRId64 " left unfinished by an earlier run is still "
                     "%s\n"), id, kiln_payment_state_to_string (kiln_payment_get_state (now)));
       break;
     }

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -260,7 +262,7 @@ void
 kiln_node_describe_chain (KilnChain *chain,
                           GString   *out)
 {
-  g_string_append_printf (out, _("%s (chain id %" G_GUINT64_FORMAT ")"),
+  g_string_append_printf (out, _("%s (chain id %" PRIu64 ")"),
                           kiln_chain_get_name (chain), kiln_chain_get_chain_id (chain));
 }
 
@@ -313,7 +315,7 @@ on_progress_tick (gpointer user_data)
   Progress *progress = user_data;
   gint64 seconds = (g_get_monotonic_time () - progress->started) / G_USEC_PER_SEC;
 
-  g_printerr (_("Still waiting for confirmation (%" G_GINT64_FORMAT " s so far)…\n"), seconds);
+  g_printerr (_("Still waiting for confirmation (%" PRId64 " s so far)…\n"), seconds);
 
   return G_SOURCE_CONTINUE;
 }
@@ -361,11 +363,11 @@ kiln_node_follow_payment (KilnNodeContext *ctx,
   if (!ctx->json)
     {
       if (kiln_payment_get_state (payment) == KILN_PAYMENT_STATE_SIGNED)
-        g_printerr (_("Signed transaction %s (payment #%" G_GINT64_FORMAT "), not broadcast "
+        g_printerr (_("Signed transaction %s (payment #%" PRId64 "), not broadcast "
                       "yet: the node could not be reached, trying again\n"),
                     progress.last_hash != NULL ? progress.last_hash : "?", progress.payment_id);
       else
-        g_printerr (_("Broadcast transaction %s (payment #%" G_GINT64_FORMAT ")\n"),
+        g_printerr (_("Broadcast transaction %s (payment #%" PRId64 ")\n"),
                     progress.last_hash != NULL ? progress.last_hash : "?", progress.payment_id);
     }
 
@@ -398,12 +400,12 @@ kiln_node_follow_payment (KilnNodeContext *ctx,
 
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                 _("interrupted: payment #%" G_GINT64_FORMAT " was sent as %s and is not "
+                 _("interrupted: payment #%" PRId64 " was sent as %s and is not "
                    "confirmed yet; the next wallet command follows it up"),
                  progress.payment_id, progress.last_hash != NULL ? progress.last_hash : "?");
   else
     g_set_error (error, local_error->domain, local_error->code,
-                 _("payment #%" G_GINT64_FORMAT " (transaction %s) failed: %s"),
+                 _("payment #%" PRId64 " (transaction %s) failed: %s"),
                  progress.payment_id, progress.last_hash != NULL ? progress.last_hash : "?",
                  local_error->message);
 
@@ -420,7 +422,7 @@ describe_state (KilnPayment *payment)
     {
     case KILN_PAYMENT_STATE_CONFIRMED:
       if (kiln_payment_get_confirmation (payment, &block, &gas_used))
-        return g_strdup_printf (_("confirmed in block %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+        return g_strdup_printf (_("confirmed in block %" PRIu64 " (%" PRIu64
                                   " gas used)"), block, gas_used);
       return g_strdup (_("confirmed"));
 

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "kiln-node-wallet-private.h"
@@ -199,7 +201,7 @@ print_send_summary (KilnChain                *chain,
 
   kiln_node_describe_chain (chain, network);
   g_printerr (_("Sending %s to %s on %s\n"), amount_text, to, network->str);
-  g_printerr (_("Network fee: at most %s (%" G_GUINT64_FORMAT " gas at up to %s gwei)\n"),
+  g_printerr (_("Network fee: at most %s (%" PRIu64 " gas at up to %s gwei)\n"),
               fee_text, estimate->gas_limit, gwei);
 }
 

@@ -278,6 +278,27 @@ kiln_application_send_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The desktop file's "Lend Idle CPU": lending on, in the background when Kiln may run there,
+ * else with the window open on the Lending page (closing it would stop lending). */
+static void
+kiln_application_lend_action (GSimpleAction *action,
+                              GVariant      *param,
+                              gpointer       user_data)
+{
+  KilnApplication *self = KILN_APPLICATION (user_data);
+  KilnWindow *window;
+
+  g_settings_set_boolean (self->settings, "lending-enabled", TRUE);
+
+  if (g_settings_get_boolean (self->settings, "run-in-background") &&
+      gtk_application_get_windows (GTK_APPLICATION (self)) == NULL)
+    return;
+
+  window = _kiln_application_get_window (self);
+  kiln_window_show_page (window, "lending");
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static void
 set_action_enabled (KilnApplication *self,
                     const char      *name,
@@ -320,6 +341,7 @@ _kiln_application_actions_init (KilnApplication *self)
     { "export-account", kiln_application_export_account_action },
     { "copy-address", kiln_application_copy_address_action },
     { "send", kiln_application_send_action },
+    { "lend", kiln_application_lend_action },
   };
   static const struct {
     const char *action;

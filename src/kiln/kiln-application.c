@@ -362,6 +362,13 @@ kiln_application_activate (GApplication *application)
 {
   KilnApplication *self = KILN_APPLICATION (application);
 
+  /* Started with --background: the tray or a second start asks for the window later. */
+  if (self->start_hidden)
+    {
+      self->start_hidden = FALSE;
+      return;
+    }
+
   gtk_window_present (GTK_WINDOW (_kiln_application_get_window (self)));
 }
 
@@ -379,7 +386,14 @@ kiln_application_startup (GApplication *application)
 
   /* The wallet follows the account in use. */
   self->session = kiln_session_new (self->settings);
+  kiln_session_override_network (self->session,
+                                 (const char * const *) self->bootstrap_option,
+                                 self->listen_port_option);
   g_object_bind_property (self, "key", self->session, "key", G_BINDING_SYNC_CREATE);
+
+  /* Lending runs for as long as the app does, with or without a window. */
+  _kiln_application_lending_startup (self);
+  _kiln_application_background_startup (self);
 
   _kiln_application_actions_init (self);
   kiln_application_reload_account (self);
@@ -391,11 +405,57 @@ kiln_application_shutdown (GApplication *application)
   KilnApplication *self = KILN_APPLICATION (application);
 
   g_cancellable_cancel (self->cancellable);
+  _kiln_application_background_shutdown (self);
+  _kiln_application_lending_shutdown (self);
+  /* The node's peers hear goodbye before the app exits. */
+  kiln_session_shutdown (self->session);
 
   G_APPLICATION_CLASS (kiln_application_parent_class)->shutdown (application);
 
   /* Stops following payments and closes the database before the main loop ends. */
   g_clear_object (&self->session);
+}
+
+/* --bootstrap HOST:PORT (repeatable) and --listen-port N take the place of the settings for
+ * this run. */
+static gboolean
+kiln_application_parse_network_options (KilnApplication *self,
+                                        GVariantDict    *options)
+{
+  g_autofree const char **bootstrap = NULL;
+  const char *port_text;
+  guint64 port;
+
+  /* A string: GApplication does not tell an integer option of 0 from a missing one. */
+  if (g_variant_dict_lookup (options, "listen-port", "&s", &port_text))
+    {
+      if (!g_ascii_string_to_unsigned (port_text, 10, 0, G_MAXUINT16, &port, NULL))
+        {
+          g_printerr (_("--listen-port wants a port from 0 to 65535, not “%s”\n"), port_text);
+          return FALSE;
+        }
+      self->listen_port_option = port;
+    }
+
+  if (g_variant_dict_lookup (options, "bootstrap", "^a&s", &bootstrap))
+    {
+      for (guint i = 0; bootstrap[i] != NULL; i++)
+        {
+          g_autoptr(GSocketConnectable) address = NULL;
+
+          address = g_network_address_parse (bootstrap[i], 0, NULL);
+          if (address == NULL ||
+              g_network_address_get_port (G_NETWORK_ADDRESS (address)) == 0)
+            {
+              g_printerr (_("--bootstrap wants HOST:PORT, not “%s”\n"), bootstrap[i]);
+              return FALSE;
+            }
+        }
+      g_strfreev (self->bootstrap_option);
+      self->bootstrap_option = g_strdupv ((char **) bootstrap);
+    }
+
+  return TRUE;
 }
 
 static int
@@ -406,6 +466,26 @@ kiln_application_handle_local_options (GApplication *application,
     {
       g_print ("kiln %s\n", PACKAGE_VERSION);
       return EXIT_SUCCESS;
+    }
+
+  if (!kiln_application_parse_network_options (KILN_APPLICATION (application), options))
+    return EXIT_FAILURE;
+
+  if (g_variant_dict_contains (options, "background"))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!g_application_register (application, NULL, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return EXIT_FAILURE;
+        }
+
+      /* Already running, window or not: it lends already. */
+      if (g_application_get_is_remote (application))
+        return EXIT_SUCCESS;
+
+      _kiln_application_start_hidden (KILN_APPLICATION (application));
     }
 
   return G_APPLICATION_CLASS (kiln_application_parent_class)->handle_local_options (application,
@@ -420,6 +500,11 @@ kiln_application_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
 
   g_clear_object (&self->key);
+  g_clear_object (&self->tray);
+  g_clear_object (&self->provider);
+  g_clear_object (&self->idle_monitor);
+  g_clear_object (&self->policy);
+  g_clear_object (&self->portal_cancellable);
   g_clear_object (&self->session);
   g_clear_object (&self->secret_store);
   g_clear_object (&self->settings);
@@ -434,6 +519,7 @@ kiln_application_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_error (&self->keyring_error);
+  g_clear_pointer (&self->bootstrap_option, g_strfreev);
 
   G_OBJECT_CLASS (kiln_application_parent_class)->finalize (object);
 }
@@ -504,11 +590,20 @@ kiln_application_init (KilnApplication *self)
 {
   static const GOptionEntry main_entries[] = {
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and quit"), NULL },
+    { "background", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Start without a window, to lend this computer in the background"), NULL },
+    { "bootstrap", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+      N_("Join the Kiln network through this node instead of the bootstrap nodes of the "
+         "settings (repeatable)"), N_("HOST:PORT") },
+    { "listen-port", 0, 0, G_OPTION_ARG_STRING, NULL,
+      N_("Listen for other nodes on this port instead of the one in the settings (0: any "
+         "free port)"), N_("PORT") },
     { NULL }
   };
 
   self->cancellable = g_cancellable_new ();
   self->account_state = KILN_ACCOUNT_STATE_LOADING;
+  self->listen_port_option = -1;
 
   g_application_add_main_option_entries (G_APPLICATION (self), main_entries);
 }

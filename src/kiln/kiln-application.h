@@ -34,6 +34,10 @@ const GError     *kiln_application_get_keyring_error   (KilnApplication      *se
 KilnSession      *kiln_application_get_session         (KilnApplication      *self);
 /* TRUE while an account is being created or saved. */
 gboolean          kiln_application_get_busy            (KilnApplication      *self);
+/* The provider that lends this computer, following the lending-* settings. */
+KilnProvider     *kiln_application_get_provider        (KilnApplication      *self);
+/* The cores lent while "lending-cores" is 0: half the processors, at least one. */
+guint             kiln_application_get_auto_cores      (void);
 
 /* Reads the keyring again, after a keyring error. */
 void              kiln_application_reload_account      (KilnApplication      *self);

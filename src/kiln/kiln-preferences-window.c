@@ -1,4 +1,4 @@
-/* kiln-preferences-window.c: the data folder and the payment network
+/* kiln-preferences-window.c: the data folder, the payment network and the peers
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -12,6 +12,7 @@
 
 #include "libkiln.h"
 
+#include "kiln-connect-dialog.h"
 #include "kiln-file-chooser.h"
 #include "kiln-preferences-window.h"
 
@@ -25,6 +26,9 @@ struct _KilnPreferencesWindow
   AdwEntryRow          *rpc_url_row;
   AdwEntryRow          *chain_id_row;
   AdwEntryRow          *token_row;
+  GtkSpinButton        *listen_port_button;
+  AdwEntryRow          *bootstrap_row;
+  GtkSwitch            *lan_switch;
 
   GSettings            *settings;
   GCancellable         *cancellable;
@@ -243,6 +247,64 @@ kiln_preferences_window_token_changed_cb (KilnPreferencesWindow *self)
   set_error_style (self->token_row, text[0] != '\0' && !kiln_address_parse (&address, text, NULL));
 }
 
+/* "a:1, b:2" → { "a:1", "b:2" }, or NULL when one of them is not HOST:PORT. */
+static GStrv
+bootstrap_parse (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit_set (text, ", \t\n", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (parts[i][0] == '\0')
+        continue;
+      if (!kiln_connect_dialog_parse_address (parts[i], NULL, NULL, NULL))
+        return NULL;
+      g_strv_builder_add (builder, parts[i]);
+    }
+
+  return g_strv_builder_end (builder);
+}
+
+static gboolean
+map_bootstrap_to_text (GValue   *value,
+                       GVariant *variant,
+                       gpointer  user_data)
+{
+  g_autofree const char **bootstrap = g_variant_get_strv (variant, NULL);
+
+  g_value_take_string (value, g_strjoinv (", ", (char **) bootstrap));
+
+  return TRUE;
+}
+
+static void
+kiln_preferences_window_bootstrap_changed_cb (KilnPreferencesWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->bootstrap_row));
+  g_auto(GStrv) bootstrap = bootstrap_parse (text);
+
+  set_error_style (self->bootstrap_row, bootstrap == NULL);
+}
+
+static void
+kiln_preferences_window_bootstrap_apply_cb (KilnPreferencesWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->bootstrap_row));
+  g_auto(GStrv) bootstrap = bootstrap_parse (text);
+
+  if (bootstrap == NULL)
+    {
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                        adw_toast_new (_("Write each bootstrap node as "
+                                                         "HOST:PORT, such as "
+                                                         "192.168.1.20:4747")));
+      return;
+    }
+
+  g_settings_set_strv (self->settings, "network-bootstrap", (const char * const *) bootstrap);
+}
+
 static void
 kiln_preferences_window_folder_chosen_cb (GObject      *object,
                                           GAsyncResult *result,
@@ -352,6 +414,18 @@ kiln_preferences_window_constructed (GObject *object)
                                 self->token_row, "text",
                                 G_SETTINGS_BIND_DEFAULT,
                                 NULL, map_token_to_setting, NULL, NULL);
+
+  g_settings_bind (self->settings, "network-listen-port",
+                   self->listen_port_button, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  /* Written when applied: a node restarts with every change. */
+  g_settings_bind_with_mapping (self->settings, "network-bootstrap",
+                                self->bootstrap_row, "text",
+                                G_SETTINGS_BIND_GET,
+                                map_bootstrap_to_text, NULL, NULL, NULL);
+  g_settings_bind (self->settings, "network-lan",
+                   self->lan_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
 }
 
 static void
@@ -443,12 +517,19 @@ kiln_preferences_window_class_init (KilnPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KilnPreferencesWindow, rpc_url_row);
   gtk_widget_class_bind_template_child (widget_class, KilnPreferencesWindow, chain_id_row);
   gtk_widget_class_bind_template_child (widget_class, KilnPreferencesWindow, token_row);
+  gtk_widget_class_bind_template_child (widget_class, KilnPreferencesWindow, listen_port_button);
+  gtk_widget_class_bind_template_child (widget_class, KilnPreferencesWindow, bootstrap_row);
+  gtk_widget_class_bind_template_child (widget_class, KilnPreferencesWindow, lan_switch);
   gtk_widget_class_bind_template_callback (widget_class,
                                            kiln_preferences_window_rpc_url_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class,
                                            kiln_preferences_window_chain_id_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class,
                                            kiln_preferences_window_token_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class,
+                                           kiln_preferences_window_bootstrap_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class,
+                                           kiln_preferences_window_bootstrap_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class,
                                            kiln_preferences_window_choose_folder_cb);
   gtk_widget_class_bind_template_callback (widget_class,

@@ -8,6 +8,9 @@
  * depends on it and builds it again; work still running for the old objects is cancelled.
  * On the devnet, whose address and contracts come from the state file the devnet writes, the
  * chain is rebuilt when that file changes, so that starting the devnet after Kiln works.
+ *
+ * The node (KilnEngine) needs the account and the database: it is made once both are there,
+ * made again when either changes, and started again when the network settings change.
  */
 
 #include "config.h"
@@ -50,6 +53,14 @@ struct _KilnSession
   /* Accounts topped up automatically in this run, so that it happens once each. */
   GHashTable         *auto_funded;
   guint               funding;
+
+  /* The node, and what the command line says instead of the settings. */
+  KilnEngine         *engine;
+  GError             *engine_error;
+  guint               engine_source;
+  GStrv               bootstrap;
+  GStrv               bootstrap_override;
+  int                 listen_port_override;
 };
 
 G_DEFINE_FINAL_TYPE (KilnSession, kiln_session, G_TYPE_OBJECT)
@@ -62,6 +73,8 @@ enum {
   PROP_CHAIN,
   PROP_WALLET,
   PROP_FUNDING,
+  PROP_ENGINE,
+  PROP_ENGINE_ERROR,
   N_PROPS
 };
 
@@ -75,6 +88,8 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void kiln_session_connect_wallet (KilnSession *self);
+static void kiln_session_build_engine   (KilnSession *self);
+static void kiln_session_drop_engine    (KilnSession *self);
 
 static void
 kiln_session_set_state (KilnSession      *self,
@@ -350,6 +365,7 @@ kiln_session_store_opened_cb (GObject      *object,
     }
 
   kiln_session_connect_wallet (self);
+  kiln_session_build_engine (self);
 }
 
 static void
@@ -365,6 +381,7 @@ kiln_session_open_store (KilnSession *self)
 
   /* Nothing may use the old database once the new one is chosen. */
   kiln_session_drop_wallet (self);
+  kiln_session_drop_engine (self);
   g_clear_object (&self->ledger);
   g_clear_object (&self->store);
   g_clear_error (&self->store_error);
@@ -544,6 +561,222 @@ kiln_session_network_changed_cb (KilnSession *self,
   kiln_session_schedule_rebuild (self);
 }
 
+/* --- the node ------------------------------------------------------------------------------ */
+
+static void
+kiln_session_set_engine_error (KilnSession  *self,
+                               const GError *error)
+{
+  if (self->engine_error == NULL && error == NULL)
+    return;
+
+  g_clear_error (&self->engine_error);
+  if (error != NULL)
+    self->engine_error = g_error_copy (error);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE_ERROR]);
+}
+
+/* Reads the bootstrap nodes from the settings, or takes the command line's. */
+static void
+kiln_session_update_bootstrap (KilnSession *self)
+{
+  g_clear_pointer (&self->bootstrap, g_strfreev);
+
+  if (self->bootstrap_override != NULL)
+    self->bootstrap = g_strdupv (self->bootstrap_override);
+  else
+    self->bootstrap = g_settings_get_strv (self->settings, "network-bootstrap");
+}
+
+/* Starts the node with the network settings, stopping it first if it runs. */
+static void
+kiln_session_start_engine (KilnSession *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean lan;
+
+  g_assert (KILN_IS_SESSION (self));
+
+  g_clear_handle_id (&self->engine_source, g_source_remove);
+
+  if (self->engine == NULL)
+    return;
+
+  /* Peers are told goodbye; the ports are free again once this returns. */
+  kiln_engine_stop (self->engine);
+
+  kiln_session_update_bootstrap (self);
+  lan = g_settings_get_boolean (self->settings, "network-lan");
+
+  if (!kiln_engine_start (self->engine, NULL, kiln_session_get_listen_port (self),
+                          (const char * const *) self->bootstrap, lan, &error))
+    {
+      g_debug ("Could not start the node: %s", error->message);
+      kiln_session_set_engine_error (self, error);
+      return;
+    }
+
+  kiln_session_set_engine_error (self, NULL);
+}
+
+static gboolean
+kiln_session_engine_timeout_cb (gpointer user_data)
+{
+  KilnSession *self = user_data;
+
+  self->engine_source = 0;
+  kiln_session_start_engine (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kiln_session_network_setting_changed_cb (KilnSession *self,
+                                         const char  *key,
+                                         GSettings   *settings)
+{
+  /* What the person chooses now wins over the command line. */
+  if (g_str_equal (key, "network-bootstrap"))
+    {
+      g_clear_pointer (&self->bootstrap_override, g_strfreev);
+      kiln_session_update_bootstrap (self);
+    }
+  else if (g_str_equal (key, "network-listen-port"))
+    self->listen_port_override = -1;
+
+  if (self->engine == NULL)
+    return;
+
+  g_clear_handle_id (&self->engine_source, g_source_remove);
+  self->engine_source = g_timeout_add (REBUILD_DELAY_MS, kiln_session_engine_timeout_cb, self);
+}
+
+static void
+kiln_session_drop_engine (KilnSession *self)
+{
+  g_assert (KILN_IS_SESSION (self));
+
+  g_clear_handle_id (&self->engine_source, g_source_remove);
+
+  if (self->engine == NULL)
+    return;
+
+  kiln_engine_stop (self->engine);
+  g_clear_object (&self->engine);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
+}
+
+/* Makes the node again for the account and the database there are now, and starts it. */
+static void
+kiln_session_build_engine (KilnSession *self)
+{
+  g_autoptr(KilnEngine) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_dir = NULL;
+
+  g_assert (KILN_IS_SESSION (self));
+
+  kiln_session_drop_engine (self);
+
+  if (self->key == NULL || self->store == NULL)
+    {
+      /* A database that cannot be opened is why there is no node. */
+      kiln_session_set_engine_error (self, self->key != NULL ? self->store_error : NULL);
+      return;
+    }
+
+  data_dir = kiln_session_dup_data_dir (self);
+  engine = kiln_engine_new (self->key, self->store, data_dir, &error);
+  if (engine == NULL)
+    {
+      g_debug ("Could not prepare the node: %s", error->message);
+      kiln_session_set_engine_error (self, error);
+      return;
+    }
+
+  kiln_engine_set_roles (engine, KILN_DHT_ROLE_REQUESTOR);
+  self->engine = g_steal_pointer (&engine);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
+
+  kiln_session_start_engine (self);
+}
+
+typedef struct
+{
+  gboolean done;
+} StopWait;
+
+static void
+kiln_session_engine_stopped_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  StopWait *wait = user_data;
+
+  kiln_engine_stop_finish (KILN_ENGINE (object), result, NULL);
+  wait->done = TRUE;
+  g_rc_box_release (wait);
+}
+
+static gboolean
+kiln_session_stop_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * kiln_session_shutdown:
+ * @self: a #KilnSession
+ *
+ * Stops the node and waits for its links to close cleanly, running the thread-default main
+ * context meanwhile, for at most the links' handshake timeout (and a second more). The app
+ * calls this on shutdown, after its main loop has returned.
+ */
+void
+kiln_session_shutdown (KilnSession *self)
+{
+  g_autoptr(KilnEngine) engine = NULL;
+  GMainContext *context = g_main_context_get_thread_default ();
+  StopWait *wait;
+  gboolean timed_out = FALSE;
+  guint timeout_ms;
+  guint timeout_id;
+
+  g_return_if_fail (KILN_IS_SESSION (self));
+
+  g_clear_handle_id (&self->engine_source, g_source_remove);
+
+  if (self->engine == NULL || kiln_engine_get_state (self->engine) == KILN_ENGINE_STATE_STOPPED)
+    return;
+
+  engine = g_object_ref (self->engine);
+  timeout_ms = kiln_link_config_get_handshake_timeout (kiln_engine_get_link_config (engine)) +
+               1000;
+
+  wait = g_rc_box_new0 (StopWait);
+  kiln_engine_stop_async (engine, NULL, kiln_session_engine_stopped_cb, g_rc_box_acquire (wait));
+  timeout_id = g_timeout_add (timeout_ms, kiln_session_stop_timeout_cb, &timed_out);
+
+  while (!wait->done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  else
+    g_debug ("The node's peers did not answer its goodbye in time");
+
+  /* Closes what is left at once, and lets the last writes go out. */
+  kiln_engine_stop (engine);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+
+  g_rc_box_release (wait);
+}
+
 /* --- helpers for pages --------------------------------------------------------------------- */
 
 char *
@@ -601,6 +834,11 @@ kiln_session_constructed (GObject *object)
     "changed::custom-chain-id",
     "changed::custom-token-address",
   };
+  static const char * const node_keys[] = {
+    "changed::network-listen-port",
+    "changed::network-bootstrap",
+    "changed::network-lan",
+  };
 
   G_OBJECT_CLASS (kiln_session_parent_class)->constructed (object);
 
@@ -611,6 +849,10 @@ kiln_session_constructed (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (network_keys); i++)
     g_signal_connect_object (self->settings, network_keys[i],
                              G_CALLBACK (kiln_session_network_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+  for (guint i = 0; i < G_N_ELEMENTS (node_keys); i++)
+    g_signal_connect_object (self->settings, node_keys[i],
+                             G_CALLBACK (kiln_session_network_setting_changed_cb),
                              self, G_CONNECT_SWAPPED);
 
   kiln_session_rebuild_chain (self);
@@ -626,6 +868,7 @@ kiln_session_dispose (GObject *object)
   g_cancellable_cancel (self->store_cancellable);
   kiln_session_watch_devnet (self, FALSE);
   kiln_session_drop_wallet (self);
+  kiln_session_drop_engine (self);
 
   g_clear_object (&self->store_cancellable);
   g_clear_object (&self->ledger);
@@ -645,6 +888,9 @@ kiln_session_finalize (GObject *object)
   g_clear_error (&self->store_error);
   g_clear_error (&self->chain_error);
   g_clear_error (&self->error);
+  g_clear_error (&self->engine_error);
+  g_clear_pointer (&self->bootstrap, g_strfreev);
+  g_clear_pointer (&self->bootstrap_override, g_strfreev);
   g_clear_pointer (&self->auto_funded, g_hash_table_unref);
 
   G_OBJECT_CLASS (kiln_session_parent_class)->finalize (object);
@@ -682,6 +928,14 @@ kiln_session_get_property (GObject    *object,
 
     case PROP_FUNDING:
       g_value_set_boolean (value, self->funding > 0);
+      break;
+
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+
+    case PROP_ENGINE_ERROR:
+      g_value_set_boxed (value, self->engine_error);
       break;
 
     default:
@@ -754,6 +1008,16 @@ kiln_session_class_init (KilnSessionClass *klass)
                           FALSE,
                           (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL,
+                         KILN_TYPE_ENGINE,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_ENGINE_ERROR] =
+    g_param_spec_boxed ("engine-error", NULL, NULL,
+                        G_TYPE_ERROR,
+                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -778,6 +1042,7 @@ static void
 kiln_session_init (KilnSession *self)
 {
   self->state = KILN_SESSION_STATE_IDLE;
+  self->listen_port_override = -1;
   self->auto_funded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -813,7 +1078,10 @@ kiln_session_set_key (KilnSession *self,
 
   /* Before construction ends, constructed() connects the first wallet. */
   if (self->settings != NULL && self->store_cancellable != NULL)
-    kiln_session_connect_wallet (self);
+    {
+      kiln_session_connect_wallet (self);
+      kiln_session_build_engine (self);
+    }
 }
 
 KilnSessionState
@@ -886,4 +1154,90 @@ kiln_session_reconnect (KilnSession *self)
   g_clear_error (&self->chain_error);
   g_clear_object (&self->chain);
   kiln_session_rebuild_chain (self);
+}
+
+KilnEngine *
+kiln_session_get_engine (KilnSession *self)
+{
+  g_return_val_if_fail (KILN_IS_SESSION (self), NULL);
+
+  return self->engine;
+}
+
+const GError *
+kiln_session_get_engine_error (KilnSession *self)
+{
+  g_return_val_if_fail (KILN_IS_SESSION (self), NULL);
+
+  return self->engine_error;
+}
+
+guint16
+kiln_session_get_listen_port (KilnSession *self)
+{
+  guint16 port;
+
+  g_return_val_if_fail (KILN_IS_SESSION (self), 0);
+
+  if (self->listen_port_override >= 0)
+    return self->listen_port_override;
+
+  g_settings_get (self->settings, "network-listen-port", "q", &port);
+
+  return port;
+}
+
+const char * const *
+kiln_session_get_bootstrap (KilnSession *self)
+{
+  g_return_val_if_fail (KILN_IS_SESSION (self), NULL);
+
+  if (self->bootstrap == NULL)
+    kiln_session_update_bootstrap (self);
+
+  return (const char * const *) self->bootstrap;
+}
+
+void
+kiln_session_override_network (KilnSession        *self,
+                               const char * const *bootstrap,
+                               int                 listen_port)
+{
+  g_return_if_fail (KILN_IS_SESSION (self));
+  g_return_if_fail (listen_port <= G_MAXUINT16);
+
+  if (bootstrap != NULL)
+    {
+      g_strfreev (self->bootstrap_override);
+      self->bootstrap_override = g_strdupv ((char **) bootstrap);
+    }
+  if (listen_port >= 0)
+    self->listen_port_override = listen_port;
+
+  kiln_session_update_bootstrap (self);
+  if (self->engine != NULL)
+    kiln_session_start_engine (self);
+}
+
+/**
+ * kiln_session_restart_engine:
+ * @self: a #KilnSession
+ *
+ * Starts the node again; when the database is why there is none, opens it again first.
+ */
+void
+kiln_session_restart_engine (KilnSession *self)
+{
+  g_return_if_fail (KILN_IS_SESSION (self));
+
+  if (self->store_error != NULL)
+    {
+      kiln_session_open_store (self);
+      return;
+    }
+
+  if (self->engine == NULL)
+    kiln_session_build_engine (self);
+  else
+    kiln_session_start_engine (self);
 }

@@ -25,9 +25,12 @@ typedef enum
 G_DECLARE_FINAL_TYPE (KilnSession, kiln_session, KILN, SESSION, GObject)
 
 /* Follows @settings: "data-dir" for the database, "network-preset" and the custom-* keys
- * for the chain. Properties: "key", "state", "wallet" (the connected wallet, NULL unless
- * the state is ready), "chain", "funding" (a devnet top-up is running). The signal
- * "devnet-funded" (const GError *error, gboolean automatic) reports every top-up. */
+ * for the chain, the network-listen-port, network-bootstrap and network-lan keys for the
+ * node. Properties: "key", "state", "wallet" (the connected wallet, NULL unless the state
+ * is ready), "chain", "funding" (a devnet top-up is running), "engine" (the node, NULL
+ * until the account and the database are there), "engine-error" (why the node is not
+ * running). The signal "devnet-funded" (const GError *error, gboolean automatic) reports
+ * every top-up. */
 KilnSession       *kiln_session_new                 (GSettings           *settings);
 
 KilnKey           *kiln_session_get_key             (KilnSession         *self);
@@ -49,6 +52,29 @@ void               kiln_session_reconnect           (KilnSession         *self);
 /* On the devnet: asks its deployer account for test ETH and GNT, then refreshes the
  * balances. Emits "devnet-funded" when done. */
 void               kiln_session_devnet_fund         (KilnSession         *self);
+
+/* The node on the Kiln network, for the account in use: made once the account and the
+ * database are there, started at once with the network settings, started again when they
+ * change. NULL before that, or when it could not be made. */
+KilnEngine        *kiln_session_get_engine          (KilnSession         *self);
+/* Why the node is not running: the port is in use, a bootstrap address is wrong, the
+ * database could not be opened. NULL while it runs or is on its way. */
+const GError      *kiln_session_get_engine_error    (KilnSession         *self);
+/* The port the node is asked to listen on (0: any free port), and the bootstrap nodes
+ * it joins the network through: the settings, or what the command line said instead. */
+guint16            kiln_session_get_listen_port     (KilnSession         *self);
+const char * const *kiln_session_get_bootstrap      (KilnSession         *self);
+/* Takes the place of the network-bootstrap setting (when @bootstrap is not NULL) and of
+ * network-listen-port (when @listen_port is not negative) until that setting changes: for
+ * the command line. Starts the node again if it runs. */
+void               kiln_session_override_network    (KilnSession         *self,
+                                                     const char * const  *bootstrap,
+                                                     int                  listen_port);
+/* Starts the node again, after a failure or to use settings that changed. */
+void               kiln_session_restart_engine      (KilnSession         *self);
+/* Stops the node cleanly, for the app's shutdown: runs the thread-default main context
+ * until its peers have heard goodbye, for at most the links' handshake timeout. */
+void               kiln_session_shutdown            (KilnSession         *self);
 
 /* The endpoint of @chain as people name it: "127.0.0.1:8545", "rpc.example.org". */
 char              *kiln_session_describe_endpoint   (KilnChain           *chain);

@@ -12,6 +12,9 @@
 #include <glib/gi18n.h>
 
 #include "kiln-account-page.h"
+#include "kiln-lending-page.h"
+#include "kiln-network-page.h"
+#include "kiln-network-status.h"
 #include "kiln-wallet-page.h"
 #include "kiln-window.h"
 
@@ -30,6 +33,10 @@ struct _KilnWindow
   GtkButton            *retry_button;
   KilnAccountPage      *account_page;
   KilnWalletPage       *wallet_page;
+  KilnLendingPage      *lending_page;
+  KilnNetworkPage      *network_page;
+  KilnNetworkStatus    *network_status;
+  AdwViewStack         *view_stack;
 };
 
 G_DEFINE_FINAL_TYPE (KilnWindow, kiln_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -111,6 +118,7 @@ kiln_window_sync_state (KilnWindow *self)
   /* Empty states have a flat header bar and no title over them, and no switcher for pages
    * that are not there yet. */
   gtk_widget_set_visible (GTK_WIDGET (self->switcher_title), g_str_equal (page, "main"));
+  gtk_widget_set_visible (GTK_WIDGET (self->network_status), g_str_equal (page, "main"));
   if (g_str_equal (page, "main"))
     {
       gtk_widget_remove_css_class (GTK_WIDGET (self->header_bar), "flat");
@@ -135,6 +143,15 @@ kiln_window_sync_busy (KilnWindow *self)
 
   gtk_spinner_set_spinning (self->create_spinner, busy);
   gtk_stack_set_visible_child_name (self->create_stack, busy ? "spinner" : "label");
+}
+
+static void
+kiln_window_show_network_cb (KilnWindow *self)
+{
+  g_assert (KILN_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "network");
+  gtk_widget_child_focus (GTK_WIDGET (self->network_page), GTK_DIR_TAB_FORWARD);
 }
 
 static void
@@ -163,6 +180,10 @@ kiln_window_attach (KilnWindow      *self,
 
   g_object_bind_property (app, "key", self->account_page, "key", G_BINDING_SYNC_CREATE);
   kiln_wallet_page_set_session (self->wallet_page, kiln_application_get_session (app));
+  kiln_network_page_set_session (self->network_page, kiln_application_get_session (app));
+  kiln_network_status_set_session (self->network_status, kiln_application_get_session (app));
+  kiln_lending_page_setup (self->lending_page, settings, kiln_application_get_provider (app),
+                           kiln_application_get_session (app));
 
   g_signal_connect_object (app, "notify::account-state",
                            G_CALLBACK (kiln_window_sync_state), self, G_CONNECT_SWAPPED);
@@ -191,10 +212,18 @@ kiln_window_class_init (KilnWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, retry_button);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, account_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, wallet_page);
+  gtk_widget_class_bind_template_child (widget_class, KilnWindow, lending_page);
+  gtk_widget_class_bind_template_child (widget_class, KilnWindow, network_page);
+  gtk_widget_class_bind_template_child (widget_class, KilnWindow, network_status);
+  gtk_widget_class_bind_template_child (widget_class, KilnWindow, view_stack);
   gtk_widget_class_bind_template_callback (widget_class, kiln_window_retry_cb);
+  gtk_widget_class_bind_template_callback (widget_class, kiln_window_show_network_cb);
 
   g_type_ensure (KILN_TYPE_ACCOUNT_PAGE);
   g_type_ensure (KILN_TYPE_WALLET_PAGE);
+  g_type_ensure (KILN_TYPE_LENDING_PAGE);
+  g_type_ensure (KILN_TYPE_NETWORK_PAGE);
+  g_type_ensure (KILN_TYPE_NETWORK_STATUS);
 }
 
 static void
@@ -246,4 +275,14 @@ kiln_window_show_message (KilnWindow *self,
   /* Toast titles are markup; messages may come from errors that contain "<" or "&". */
   escaped = g_markup_escape_text (message, -1);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (escaped));
+}
+
+void
+kiln_window_show_page (KilnWindow *self,
+                       const char *name)
+{
+  g_return_if_fail (KILN_IS_WINDOW (self));
+  g_return_if_fail (name != NULL);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
 }

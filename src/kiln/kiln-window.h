@@ -20,5 +20,8 @@ void        kiln_window_add_toast     (KilnWindow      *self,
                                        AdwToast        *toast);
 void        kiln_window_show_message  (KilnWindow      *self,
                                        const char      *message);
+/* Switches to the main view's page @name ("account", "wallet", "lending", …). */
+void        kiln_window_show_page     (KilnWindow      *self,
+                                       const char      *name);
 
 G_END_DECLS

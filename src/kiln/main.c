@@ -15,9 +15,11 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(KilnApplication) app = NULL;
+  /* Set to BUILDDIR/po, it runs the app from a build tree with that tree's translations. */
+  const char *localedir = g_getenv ("KILN_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -8,8 +8,9 @@
 # button's "click").
 #
 # atspi-dump.py --state NAME ROLE LABEL STATE: succeeds when a node of that role and accessible
-# name is in STATE, "sensitive" (it can be used) or "selected" (such as the tab of the page
-# shown), and fails when none is.
+# name is in STATE, "sensitive" (it can be used), "selected" (such as the tab of the page
+# shown), "checked" (a switch that is on) or "pressed" (a toggle button that is down), and
+# fails when none is.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -20,12 +21,19 @@ from gi.repository import Gio, GLib
 ROOT = '/org/a11y/atspi/accessible/root'
 ACCESSIBLE = 'org.a11y.atspi.Accessible'
 # AtspiStateType
-STATES = {'selected': 23, 'sensitive': 24}
+STATES = {'checked': 4, 'pressed': 20, 'selected': 23, 'sensitive': 24}
 
 
 def call(bus, dest, path, interface, method, args, reply):
     return bus.call_sync(dest, path, interface, method, args, GLib.VariantType.new(reply),
                          Gio.DBusCallFlags.NONE, 5000, None).unpack()
+
+
+def vanished(error):
+    """Whether @error says that a node went away while the tree was read (a toast that
+    closed, a row that was replaced): its subtree is skipped."""
+    return error.matches(Gio.dbus_error_quark(), Gio.DBusError.UNKNOWN_METHOD) and \
+        'Object does not exist' in error.message
 
 
 def name_of(bus, dest, path):
@@ -42,7 +50,11 @@ def find(bus, dest, path, role, label, out, depth=0):
         out.append((dest, path))
     children, = call(bus, dest, path, ACCESSIBLE, 'GetChildren', None, '(a(so))')
     for child_dest, child_path in children:
-        find(bus, child_dest, child_path, role, label, out, depth + 1)
+        try:
+            find(bus, child_dest, child_path, role, label, out, depth + 1)
+        except GLib.Error as error:
+            if not vanished(error):
+                raise
 
 
 def walk(bus, dest, path, depth, out):
@@ -52,7 +64,11 @@ def walk(bus, dest, path, depth, out):
     out.append('%s\t%s' % (role, name_of(bus, dest, path).replace('\n', ' ')))
     children, = call(bus, dest, path, ACCESSIBLE, 'GetChildren', None, '(a(so))')
     for child_dest, child_path in children:
-        walk(bus, child_dest, child_path, depth + 1, out)
+        try:
+            walk(bus, child_dest, child_path, depth + 1, out)
+        except GLib.Error as error:
+            if not vanished(error):
+                raise
 
 
 def has_state(bus, dest, path, state):

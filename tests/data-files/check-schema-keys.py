@@ -29,6 +29,20 @@ EXPECTED = {
     'window-width': ('type i', '960'),
     'window-height': ('type i', '680'),
     'window-maximized': ('type b', 'false'),
+    'lending-enabled': ('type b', 'false'),
+    'lending-cores': ('range u 0 1024', 'uint32 0'),
+    'lending-memory-mib': ('range u 0 16777216', 'uint32 0'),
+    'lending-disk-mib': ('range u 0 1073741824', 'uint32 10240'),
+    'lending-min-price': ('type s', "'0'"),
+    'lending-schedule': ('type (uuu)', '(uint32 127, uint32 0, uint32 0)'),
+    'lending-idle-delay': ('range u 1 1440', 'uint32 5'),
+    'lending-cpu-threshold': ('range u 0 100', 'uint32 30'),
+    'lending-on-battery': ('type b', 'false'),
+    'run-in-background': ('type b', 'true'),
+    'start-on-login': ('type b', 'false'),
+    'network-listen-port': ('type q', 'uint16 4747'),
+    'network-bootstrap': ('type as', '@as []'),
+    'network-lan': ('type b', 'false'),
 }
 
 

@@ -119,7 +119,7 @@ kiln_address_parse (KilnAddress  *self,
     {
       g_set_error (error, KILN_CRYPTO_ERROR, KILN_CRYPTO_ERROR_INVALID_ADDRESS,
                    _("This is not an Ethereum address: an address is “0x” followed by "
-                     "40 hexadecimal digits, and this one has %" G_GSIZE_FORMAT),
+                     "40 hexadecimal digits, and this one has %zu"),
                    n_digits);
       return FALSE;
     }

@@ -76,8 +76,7 @@ kiln_hex_decode (const char  *hex,
   if (n_digits != len * 2)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("Expected %" G_GSIZE_FORMAT " hexadecimal digits but found %"
-                     G_GSIZE_FORMAT),
+                   _("Expected %zu hexadecimal digits but found %zu"),
                    len * 2, n_digits);
       return FALSE;
     }
@@ -93,7 +92,7 @@ kiln_hex_decode (const char  *hex,
 
           kiln_secure_wipe (out, len);
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("Character %" G_GSIZE_FORMAT " is not a hexadecimal digit "
+                       _("Character %zu is not a hexadecimal digit "
                          "(only 0–9 and a–f are allowed)"),
                        position);
           return FALSE;

@@ -229,7 +229,7 @@ kiln_key_new_from_bytes (const guint8  *secret,
   if (len != KILN_SECRET_KEY_SIZE)
     {
       g_set_error (error, KILN_CRYPTO_ERROR, KILN_CRYPTO_ERROR_INVALID_KEY,
-                   _("A secret key is %u bytes long, not %" G_GSIZE_FORMAT),
+                   _("A secret key is %u bytes long, not %zu"),
                    (guint) KILN_SECRET_KEY_SIZE, len);
       return NULL;
     }

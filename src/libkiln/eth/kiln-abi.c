@@ -444,7 +444,7 @@ check_word (const guint8  *data,
   if (data == NULL || len < WORD)
     {
       g_set_error (error, KILN_ETH_ERROR, KILN_ETH_ERROR_INVALID_ABI,
-                   _("The contract returned %" G_GSIZE_FORMAT " bytes where a 32-byte value "
+                   _("The contract returned %zu bytes where a 32-byte value "
                      "was expected"),
                    data == NULL ? 0 : len);
       return FALSE;

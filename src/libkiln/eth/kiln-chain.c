@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <signal.h>
 
@@ -180,7 +182,7 @@ read_devnet_state (KilnChain  *self,
   if (chain_id != KILN_DEVNET_CHAIN_ID)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("The devnet’s state file %s names chain %" G_GINT64_FORMAT ", not the "
+                   _("The devnet’s state file %s names chain %" PRId64 ", not the "
                      "devnet’s chain %d"), path, chain_id, KILN_DEVNET_CHAIN_ID);
       return FALSE;
     }

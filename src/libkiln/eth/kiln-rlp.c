@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -278,7 +280,7 @@ set_rlp_error (GError      **error,
   va_end (args);
 
   g_set_error (error, KILN_ETH_ERROR, KILN_ETH_ERROR_INVALID_RLP,
-               _("Malformed RLP data at byte %" G_GSIZE_FORMAT ": %s"),
+               _("Malformed RLP data at byte %zu: %s"),
                (gsize) (at - base), reason);
 }
 
@@ -312,8 +314,7 @@ read_long_length (const guint8  *base,
   if (value <= RLP_SHORT_MAX)
     {
       set_rlp_error (error, base, p,
-                     _("the long form is used for a length of %" G_GUINT64_FORMAT
-                       ", which needs the short form"),
+                     _("the long form is used for a length of %" PRIu64 ", which needs the short form"),
                      value);
       return FALSE;
     }
@@ -321,8 +322,7 @@ read_long_length (const guint8  *base,
   if (value > avail - n_bytes)
     {
       set_rlp_error (error, base, p,
-                     _("an item claims %" G_GUINT64_FORMAT " bytes but only %" G_GSIZE_FORMAT
-                       " remain"),
+                     _("an item claims %" PRIu64 " bytes but only %zu remain"),
                      value, avail - n_bytes);
       return FALSE;
     }
@@ -368,8 +368,7 @@ decode_item (const guint8  *base,
           if (len > avail - 1)
             {
               set_rlp_error (error, base, p,
-                             _("an item claims %" G_GSIZE_FORMAT " bytes but only %"
-                               G_GSIZE_FORMAT " remain"),
+                             _("an item claims %zu bytes but only %zu remain"),
                              len, avail - 1);
               return NULL;
             }
@@ -450,7 +449,7 @@ kiln_rlp_decode (const guint8  *data,
   if (consumed != len)
     {
       set_rlp_error (error, data, data + consumed,
-                     _("%" G_GSIZE_FORMAT " unexpected bytes follow the item"),
+                     _("%zu unexpected bytes follow the item"),
                      len - consumed);
       return NULL;
     }
@@ -517,8 +516,7 @@ check_integer (const KilnRlpItem  *self,
   if (self->len > max_len)
     {
       g_set_error (error, KILN_ETH_ERROR, KILN_ETH_ERROR_OVERFLOW,
-                   _("A %" G_GSIZE_FORMAT "-byte number does not fit in %" G_GSIZE_FORMAT
-                     " bits"),
+                   _("A %zu-byte number does not fit in %zu bits"),
                    self->len, max_len * 8);
       return FALSE;
     }

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -576,7 +578,7 @@ parse_error_object (JsonNode *node)
     {
       shown = kiln_rpc_describe_text (message, 300);
       error = g_error_new (KILN_RPC_ERROR, KILN_RPC_ERROR_SERVER,
-                           _("%s (error %" G_GINT64_FORMAT ")"), shown, code);
+                           _("%s (error %" PRId64 ")"), shown, code);
     }
 
   priv = kiln_rpc_error_get_private (error);
@@ -681,7 +683,7 @@ kiln_rpc_parse_response (const char *data,
         {
           g_autofree char *shown = describe_node (id);
 
-          invalid (error, _("the answer's id is %s instead of %" G_GINT64_FORMAT), shown,
+          invalid (error, _("the answer's id is %s instead of %" PRId64), shown,
                    expected_id);
           return NULL;
         }
@@ -821,7 +823,7 @@ kiln_rpc_parse_receipt (JsonNode  *node,
     return NULL;
   if (status > 1)
     {
-      invalid (error, _("the receipt's status is %" G_GUINT64_FORMAT ", not 0 or 1"), status);
+      invalid (error, _("the receipt's status is %" PRIu64 ", not 0 or 1"), status);
       return NULL;
     }
   receipt->success = status == 1;

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -444,7 +446,7 @@ kiln_transaction_sign (KilnTransaction  *self,
   if (self->type == KILN_TRANSACTION_TYPE_LEGACY && self->chain_id > MAX_LEGACY_CHAIN_ID)
     {
       g_set_error (error, KILN_ETH_ERROR, KILN_ETH_ERROR_UNSUPPORTED,
-                   _("Chain id %" G_GUINT64_FORMAT " is too large for a legacy transaction"),
+                   _("Chain id %" PRIu64 " is too large for a legacy transaction"),
                    self->chain_id);
       return FALSE;
     }

@@ -123,7 +123,7 @@ kiln_uint256_from_be_slice (KilnUint256   *self,
       if (data[0] != 0)
         {
           g_set_error (error, KILN_ETH_ERROR, KILN_ETH_ERROR_OVERFLOW,
-                       _("A %" G_GSIZE_FORMAT "-byte number does not fit in 256 bits"), len);
+                       _("A %zu-byte number does not fit in 256 bits"), len);
           return FALSE;
         }
       data++;

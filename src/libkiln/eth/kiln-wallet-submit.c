@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -105,8 +107,7 @@ on_resync_count (GObject      *object,
     }
 
   if (self->next_nonce_known && *chain_nonce > self->next_nonce)
-    g_debug ("Wallet: the chain's nonce %" G_GUINT64_FORMAT " is ahead of ours (%"
-             G_GUINT64_FORMAT "): another program sent from this account",
+    g_debug ("Wallet: the chain's nonce %" PRIu64 " is ahead of ours (%" PRIu64 "): another program sent from this account",
              *chain_nonce, self->next_nonce);
 
   kiln_payment_ledger_reset_nonce_async (self->ledger, self->chain_id, &self->address,
@@ -191,7 +192,7 @@ kiln_wallet_settle_async (KilnWallet           *self,
       return;
     }
 
-  reason = g_strdup_printf (_("The transaction was mined in block %" G_GUINT64_FORMAT " but "
+  reason = g_strdup_printf (_("The transaction was mined in block %" PRIu64 " but "
                               "failed, so nothing was paid; the network fee was spent."),
                             receipt->block_number);
   kiln_wallet_payment_reverted (self, id);
@@ -272,8 +273,8 @@ on_resend_created (GObject      *object,
                               kiln_payment_get_id (resend->successor));
   kiln_payment_get_nonce (resend->old, &nonce);
   reason = g_strdup_printf (_("Another transaction from this account used nonce %"
-                              G_GUINT64_FORMAT " first, so this one was never mined and "
-                              "nothing was paid; it was sent again as payment %" G_GINT64_FORMAT
+                              PRIu64 " first, so this one was never mined and "
+                              "nothing was paid; it was sent again as payment %" PRId64
                               "."),
                             nonce, kiln_payment_get_id (resend->successor));
   kiln_payment_ledger_mark_failed_async (self->ledger, kiln_payment_get_id (resend->old), NULL,
@@ -313,7 +314,7 @@ kiln_wallet_resend_async (KilnWallet          *self,
       kiln_payment_add_recipient (draft, &recipient->address, &recipient->amount);
     }
 
-  g_debug ("Wallet: payment %" G_GINT64_FORMAT " lost its nonce to another transaction; "
+  g_debug ("Wallet: payment %" PRId64 " lost its nonce to another transaction; "
            "sending it again", kiln_payment_get_id (old));
   kiln_payment_ledger_create_async (self->ledger, draft, cancellable, on_resend_created,
                                     g_object_ref (task));
@@ -518,7 +519,7 @@ on_submit_receipt (GObject      *object,
     {
       submit_return (task, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
                                         _("Other transactions from this account keep taking "
-                                          "the nonces of payment %" G_GINT64_FORMAT "; stop "
+                                          "the nonces of payment %" PRId64 "; stop "
                                           "other programs that use it and try again"),
                                         kiln_payment_get_id (submit->payment)));
       return;
@@ -562,7 +563,7 @@ on_submit_sent (GObject      *object,
   if (kiln_wallet_is_unreachable (error))
     {
       /* Signed and recorded: tracking broadcasts it once the node answers again. */
-      g_debug ("Wallet: payment %" G_GINT64_FORMAT " is signed but not sent yet: %s", id,
+      g_debug ("Wallet: payment %" PRId64 " is signed but not sent yet: %s", id,
                error->message);
       submit_return (task, NULL);
       return;

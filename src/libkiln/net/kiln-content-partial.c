@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -142,8 +144,8 @@ kiln_content_partial_set_size (KilnContentPartial  *partial,
   if (partial->has_size && partial->size != size)
     {
       g_set_error (error, KILN_CONTENT_STORE_ERROR, KILN_CONTENT_STORE_ERROR_SIZE,
-                   _("The file %s was announced with %" G_GUINT64_FORMAT " bytes and then "
-                     "with %" G_GUINT64_FORMAT), partial->hash, partial->size, size);
+                   _("The file %s was announced with %" PRIu64 " bytes and then "
+                     "with %" PRIu64), partial->hash, partial->size, size);
       return FALSE;
     }
   if (partial->has_size)
@@ -151,7 +153,7 @@ kiln_content_partial_set_size (KilnContentPartial  *partial,
   if (size < partial->written)
     {
       g_set_error (error, KILN_CONTENT_STORE_ERROR, KILN_CONTENT_STORE_ERROR_SIZE,
-                   _("The partial download of %s is longer than the file (%" G_GUINT64_FORMAT
+                   _("The partial download of %s is longer than the file (%" PRIu64
                      " bytes); remove it and download again"), partial->hash, size);
       return FALSE;
     }
@@ -186,7 +188,7 @@ kiln_content_partial_write (KilnContentPartial  *partial,
   if (len > partial->size - partial->written)
     {
       g_set_error (error, KILN_CONTENT_STORE_ERROR, KILN_CONTENT_STORE_ERROR_SIZE,
-                   _("More bytes arrived for %s than its size of %" G_GUINT64_FORMAT),
+                   _("More bytes arrived for %s than its size of %" PRIu64),
                    partial->hash, partial->size);
       return FALSE;
     }
@@ -267,8 +269,8 @@ kiln_content_partial_commit (KilnContentPartial  *partial,
   if (partial->written != partial->size)
     {
       g_set_error (error, KILN_CONTENT_STORE_ERROR, KILN_CONTENT_STORE_ERROR_SIZE,
-                   _("The download of %s is incomplete: %" G_GUINT64_FORMAT " of %"
-                     G_GUINT64_FORMAT " bytes"), partial->hash, partial->written, partial->size);
+                   _("The download of %s is incomplete: %" PRIu64 " of %"
+                     PRIu64 " bytes"), partial->hash, partial->written, partial->size);
       return NULL;
     }
 

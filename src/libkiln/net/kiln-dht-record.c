@@ -192,7 +192,7 @@ decode_fields (const guint8   *data,
 
   if (len > KILN_DHT_RECORD_MAX_SIZE)
     return (g_set_error (error, KILN_DHT_ERROR, KILN_DHT_ERROR_TOO_LARGE,
-                         _("A discovery record of %" G_GSIZE_FORMAT " bytes is larger than "
+                         _("A discovery record of %zu bytes is larger than "
                            "the limit of %u bytes"), len, KILN_DHT_RECORD_MAX_SIZE), FALSE);
   if (len < 1)
     return malformed (error, _("empty"));

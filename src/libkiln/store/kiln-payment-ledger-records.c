@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +58,7 @@ kiln_ledger_not_found (GError **error,
                        gint64   id)
 {
   g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_NOT_FOUND,
-               _("There is no payment %" G_GINT64_FORMAT " in the ledger."), id);
+               _("There is no payment %" PRId64 " in the ledger."), id);
   return FALSE;
 }
 
@@ -69,7 +71,7 @@ kiln_ledger_check_int64 (guint64      value,
     return TRUE;
 
   g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_INVALID,
-               _("The %s %" G_GUINT64_FORMAT " is too large to record."), what, value);
+               _("The %s %" PRIu64 " is too large to record."), what, value);
   return FALSE;
 }
 
@@ -78,7 +80,7 @@ damaged (GError **error,
          gint64   id)
 {
   g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_CORRUPT,
-               _("The ledger’s record of payment %" G_GINT64_FORMAT " is damaged."), id);
+               _("The ledger’s record of payment %" PRId64 " is damaged."), id);
   return FALSE;
 }
 
@@ -537,13 +539,13 @@ kiln_ledger_do_create (sqlite3  *db,
       if (!same_payment (stored, draft))
         {
           g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_CONFLICT,
-                       _("Payment %" G_GINT64_FORMAT " was already recorded for “%s” with "
+                       _("Payment %" PRId64 " was already recorded for “%s” with "
                          "other recipients, amounts or token; no second payment was made."),
                        id, draft->reference != NULL ? draft->reference : key);
           return FALSE;
         }
 
-      g_debug ("Ledger: payment %" G_GINT64_FORMAT " already exists for its key", id);
+      g_debug ("Ledger: payment %" PRId64 " already exists for its key", id);
       op->payment = g_steal_pointer (&stored);
       return TRUE;
     }
@@ -629,9 +631,9 @@ kiln_ledger_refuse_finished (gint64            id,
                              GError          **error)
 {
   if (state == KILN_PAYMENT_STATE_CONFIRMED)
-    return kiln_ledger_invalid (error, _("Payment %" G_GINT64_FORMAT " is already confirmed."), id);
+    return kiln_ledger_invalid (error, _("Payment %" PRId64 " is already confirmed."), id);
 
-  return kiln_ledger_invalid (error, _("Payment %" G_GINT64_FORMAT " has already failed."), id);
+  return kiln_ledger_invalid (error, _("Payment %" PRId64 " has already failed."), id);
 }
 
 /* Runs an UPDATE of payment or attempt rows with ?1 = the payment ID, ?2 = now and, when

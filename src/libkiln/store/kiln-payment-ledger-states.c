@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -80,8 +82,7 @@ check_pays (KilnTransaction  *tx,
       break;
     }
 
-  return kiln_ledger_invalid (error, _("The signed transaction for payment %" G_GINT64_FORMAT
-                                       " does not pay its recipients the recorded amounts; it "
+  return kiln_ledger_invalid (error, _("The signed transaction for payment %" PRId64 " does not pay its recipients the recorded amounts; it "
                                        "was not recorded."),
                               payment->id);
 }
@@ -112,7 +113,7 @@ check_attempt (sqlite3       *db,
 
   if (!payment->has_nonce)
     {
-      kiln_ledger_invalid (error, _("Payment %" G_GINT64_FORMAT " has no nonce yet; reserve one "
+      kiln_ledger_invalid (error, _("Payment %" PRId64 " has no nonce yet; reserve one "
                                     "before signing."),
                            id);
       return NULL;
@@ -121,8 +122,7 @@ check_attempt (sqlite3       *db,
   tx = kiln_transaction_decode (bytes, len, &decode_error);
   if (tx == NULL)
     {
-      kiln_ledger_invalid (error, _("The signed transaction for payment %" G_GINT64_FORMAT
-                                    " is not valid: %s"),
+      kiln_ledger_invalid (error, _("The signed transaction for payment %" PRId64 " is not valid: %s"),
                            id, decode_error->message);
       return NULL;
     }
@@ -131,9 +131,7 @@ check_attempt (sqlite3       *db,
       !kiln_address_equal (kiln_transaction_get_sender (tx), &payment->from) ||
       kiln_transaction_get_nonce (tx) != payment->nonce)
     {
-      kiln_ledger_invalid (error, _("The signed transaction for payment %" G_GINT64_FORMAT
-                                    " has another chain, sender or nonce (it must be chain %"
-                                    G_GUINT64_FORMAT ", nonce %" G_GUINT64_FORMAT ")."),
+      kiln_ledger_invalid (error, _("The signed transaction for payment %" PRId64 " has another chain, sender or nonce (it must be chain %" PRIu64 ", nonce %" PRIu64 ")."),
                            id, payment->chain_id, payment->nonce);
       return NULL;
     }
@@ -172,7 +170,7 @@ find_attempt (sqlite3                  *db,
                                                    state))
         {
           g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_CORRUPT,
-                       _("The ledger’s record of payment %" G_GINT64_FORMAT " is damaged."),
+                       _("The ledger’s record of payment %" PRId64 " is damaged."),
                        *owner);
           return FALSE;
         }
@@ -252,7 +250,7 @@ kiln_ledger_do_record_attempt (sqlite3  *db,
   if (owner != 0 && owner != op->id)
     {
       g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_CONFLICT,
-                   _("This transaction is already recorded for payment %" G_GINT64_FORMAT "."),
+                   _("This transaction is already recorded for payment %" PRId64 "."),
                    owner);
       return FALSE;
     }
@@ -287,7 +285,7 @@ find_own_attempt (sqlite3                 *db,
 
   hex = kiln_hex_encode (op->tx_hash, sizeof op->tx_hash);
   g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_NOT_FOUND,
-               _("Payment %" G_GINT64_FORMAT " has no transaction 0x%s."), op->id, hex);
+               _("Payment %" PRId64 " has no transaction 0x%s."), op->id, hex);
   return FALSE;
 }
 
@@ -339,8 +337,7 @@ kiln_ledger_do_mark_replaced (sqlite3  *db,
     return FALSE;
 
   if (state == KILN_PAYMENT_ATTEMPT_CONFIRMED)
-    return kiln_ledger_invalid (error, _("The transaction of payment %" G_GINT64_FORMAT
-                                         " that was confirmed cannot be replaced."),
+    return kiln_ledger_invalid (error, _("The transaction of payment %" PRId64 " that was confirmed cannot be replaced."),
                                 op->id);
 
   if (!kiln_ledger_update (db, "UPDATE payment_attempts SET state = 'replaced' "

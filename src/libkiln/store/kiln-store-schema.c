@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "kiln-store-private.h"
@@ -180,7 +182,7 @@ apply_steps (sqlite3                  *db,
   if (version < 0 || version > n_migrations)
     return (g_set_error (error, KILN_STORE_ERROR, KILN_STORE_ERROR_TOO_NEW,
                          _("The database “%s” was written by a newer version of Kiln "
-                           "(schema %" G_GINT64_FORMAT ", this version knows up to %u). "
+                           "(schema %" PRId64 ", this version knows up to %u). "
                            "Update Kiln to use it."),
                          path, version, n_migrations), FALSE);
 
@@ -197,7 +199,7 @@ apply_steps (sqlite3                  *db,
         }
     }
 
-  g_debug ("Store: %s updated from schema %" G_GINT64_FORMAT " to %u",
+  g_debug ("Store: %s updated from schema %" PRId64 " to %u",
            path, version, n_migrations);
 
   set_version = g_strdup_printf ("PRAGMA user_version = %u", n_migrations);

@@ -1,0 +1,27 @@
+/* kiln-lending-page.h: lending this computer: the switch, why work runs or waits, limits,
+ * schedule and earnings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "libkiln.h"
+#include "kiln-session.h"
+
+G_BEGIN_DECLS
+
+#define KILN_TYPE_LENDING_PAGE (kiln_lending_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (KilnLendingPage, kiln_lending_page, KILN, LENDING_PAGE, AdwBin)
+
+/* Edits the lending keys of @settings, shows the state and the renders of @provider and what
+ * the wallet of @session (may be NULL: no account) received. Call once, before the page is
+ * shown. */
+void kiln_lending_page_setup (KilnLendingPage *self,
+                              GSettings       *settings,
+                              KilnProvider    *provider,
+                              KilnSession     *session);
+
+G_END_DECLS
