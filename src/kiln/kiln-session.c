@@ -593,6 +593,7 @@ static void
 kiln_session_start_engine (KilnSession *self)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *listen_address = NULL;
   gboolean lan;
 
   g_assert (KILN_IS_SESSION (self));
@@ -608,7 +609,10 @@ kiln_session_start_engine (KilnSession *self)
   kiln_session_update_bootstrap (self);
   lan = g_settings_get_boolean (self->settings, "network-lan");
 
-  if (!kiln_engine_start (self->engine, NULL, kiln_session_get_listen_port (self),
+  /* An empty address: every interface, both families. */
+  listen_address = g_settings_get_string (self->settings, "network-listen-address");
+  if (!kiln_engine_start (self->engine, *listen_address != '\0' ? listen_address : NULL,
+                          kiln_session_get_listen_port (self),
                           (const char * const *) self->bootstrap, lan, &error))
     {
       g_debug ("Could not start the node: %s", error->message);
@@ -835,6 +839,7 @@ kiln_session_constructed (GObject *object)
     "changed::custom-token-address",
   };
   static const char * const node_keys[] = {
+    "changed::network-listen-address",
     "changed::network-listen-port",
     "changed::network-bootstrap",
     "changed::network-lan",

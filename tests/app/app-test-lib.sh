@@ -130,9 +130,20 @@ stop_display ()
 }
 
 # --- the app ---------------------------------------------------------------------------------
+# kiln_on_loopback: the app's node listens on 127.0.0.1 only, on a port the system picks, unless
+# the test chose otherwise (GSETTINGS_SCHEMA_DIR must be set).
+kiln_on_loopback ()
+{
+  if [ "$(gsettings get io.github.kilnapp.Kiln network-listen-address)" = "''" ]; then
+    gsettings set io.github.kilnapp.Kiln network-listen-address 127.0.0.1
+    gsettings set io.github.kilnapp.Kiln network-listen-port 0
+  fi
+}
+
 # start_kiln LOG: starts the app in the background, its output in LOG, its pid in $kiln_pid.
 start_kiln ()
 {
+  kiln_on_loopback
   # Descriptors above 2 that the script holds (such as a devnet's pipe) stay with it.
   "$kiln" >"$1" 2>&1 3>&- 4>&- &
   kiln_pid=$!

@@ -81,6 +81,7 @@ start_app ()
 {
   log=$1
   shift
+  kiln_on_loopback
   "$kiln" "$@" >"$log" 2>&1 &
   kiln_pid=$!
 }

@@ -40,6 +40,7 @@ EXPECTED = {
     'lending-on-battery': ('type b', 'false'),
     'run-in-background': ('type b', 'true'),
     'start-on-login': ('type b', 'false'),
+    'network-listen-address': ('type s', "''"),
     'network-listen-port': ('type q', 'uint16 4747'),
     'network-bootstrap': ('type as', '@as []'),
     'network-lan': ('type b', 'false'),
