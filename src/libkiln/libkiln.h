@@ -25,8 +25,10 @@
 #include "eth/kiln-wallet.h"
 
 #include "market/kiln-market.h"
+#include "market/kiln-market-bodies.h"
 #include "market/kiln-offer.h"
 #include "market/kiln-offer-book.h"
+#include "market/kiln-provider-agent.h"
 #include "market/kiln-reputation.h"
 #include "market/kiln-task-announcement.h"
 #include "market/kiln-terms.h"
