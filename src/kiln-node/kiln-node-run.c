@@ -531,6 +531,7 @@ describe_last_seen (gint64 usec,
                     gint64 now)
 {
   gint64 seconds;
+  gint64 days;
 
   if (usec == 0)
     return g_strdup (_("never"));
@@ -544,7 +545,9 @@ describe_last_seen (gint64 usec,
     return g_strdup_printf (_("%d min ago"), (int) (seconds / 60));
   if (seconds < 24 * 60 * 60)
     return g_strdup_printf (_("%d h ago"), (int) (seconds / 3600));
-  return g_strdup_printf (_("%d days ago"), (int) (seconds / 86400));
+  days = seconds / 86400;
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day ago", "%d days ago", days),
+                          (int) days);
 }
 
 static void

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 #include <nettle/pbkdf2.h>
 #include <openssl/evp.h>
@@ -34,43 +36,38 @@ kiln_keystore_check_scrypt_params (guint64   n,
 
   if (n < 2 || (n & (n - 1)) != 0)
     return set_limits_error (error,
-                             _("The scrypt cost N = %" G_GUINT64_FORMAT " is not a power of "
+                             _("The scrypt cost N = %" PRIu64 " is not a power of "
                                "two greater than 1"),
                              n);
 
   if (r == 0 || p == 0)
     return set_limits_error (error,
-                             _("The scrypt parameters r = %" G_GUINT64_FORMAT " and p = %"
-                               G_GUINT64_FORMAT " must both be at least 1"),
+                             _("The scrypt parameters r = %" PRIu64 " and p = %" PRIu64 " must both be at least 1"),
                              r, p);
 
   /* Every product below is checked by division first, so nothing can wrap. */
   if (r >= SCRYPT_MAX_RP || p >= SCRYPT_MAX_RP / r)
     return set_limits_error (error,
-                             _("The scrypt parameters r = %" G_GUINT64_FORMAT " and p = %"
-                               G_GUINT64_FORMAT " are too large: r × p must be below 2^30"),
+                             _("The scrypt parameters r = %" PRIu64 " and p = %" PRIu64 " are too large: r × p must be below 2^30"),
                              r, p);
 
   /* r < 2^30, so 128 · r cannot wrap. */
   if (n > max_memory / (128 * r))
     return set_limits_error (error,
-                             _("The scrypt parameters N = %" G_GUINT64_FORMAT " and r = %"
-                               G_GUINT64_FORMAT " are too large: they need more than %s "
+                             _("The scrypt parameters N = %" PRIu64 " and r = %" PRIu64 " are too large: they need more than %s "
                                "of memory"),
                              n, r, limit);
 
   if (p > max_memory / (128 * r))
     return set_limits_error (error,
-                             _("The scrypt parameters r = %" G_GUINT64_FORMAT " and p = %"
-                               G_GUINT64_FORMAT " are too large: they need more than %s "
+                             _("The scrypt parameters r = %" PRIu64 " and p = %" PRIu64 " are too large: they need more than %s "
                                "of memory"),
                              r, p, limit);
 
   /* Now n · r ≤ 2^23 and p < 2^30: the product fits easily. */
   if (n * r * p > KILN_KEYSTORE_MAX_SCRYPT_WORK)
     return set_limits_error (error,
-                             _("The scrypt parameters N = %" G_GUINT64_FORMAT ", r = %"
-                               G_GUINT64_FORMAT " and p = %" G_GUINT64_FORMAT " are too "
+                             _("The scrypt parameters N = %" PRIu64 ", r = %" PRIu64 " and p = %" PRIu64 " are too "
                                "large: opening the file would take far too long"),
                              n, r, p);
 
@@ -86,7 +83,7 @@ kiln_keystore_check_pbkdf2_rounds (guint64   rounds,
 
   if (rounds > KILN_KEYSTORE_MAX_PBKDF2_ROUNDS)
     return set_limits_error (error,
-                             _("The PBKDF2 round count %" G_GUINT64_FORMAT " is too large "
+                             _("The PBKDF2 round count %" PRIu64 " is too large "
                                "(at most %d): opening the file would take far too long"),
                              rounds, KILN_KEYSTORE_MAX_PBKDF2_ROUNDS);
 

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -281,12 +283,11 @@ get_hex (JsonObject  *object,
     {
       if (min_len == max_len)
         return format_error (error, _("This is not a keystore file: the field “%s” must be "
-                                      "%" G_GSIZE_FORMAT " hexadecimal digits long"),
+                                      "%zu hexadecimal digits long"),
                              path, 2 * min_len);
       else
         return format_error (error, _("This is not a keystore file: the field “%s” must be "
-                                      "%" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT
-                                      " hexadecimal digits long"),
+                                      "%zu to %zu hexadecimal digits long"),
                              path, 2 * min_len, 2 * max_len);
     }
 
@@ -346,8 +347,7 @@ check_version (JsonObject  *root,
 
   version = json_node_get_int (node);
   if (version != KILN_KEYSTORE_VERSION)
-    return unsupported_error (error, _("This keystore file is version %" G_GINT64_FORMAT
-                                       ", and only version 3 files can be opened"),
+    return unsupported_error (error, _("This keystore file is version %" PRId64 ", and only version 3 files can be opened"),
                               version);
 
   return TRUE;
@@ -365,12 +365,11 @@ parse_dklen (JsonObject  *params,
 
   if (dklen < MIN_DKLEN)
     return format_error (error, _("This is not a keystore file: its derived key length "
-                                  "(“%s.dklen”) is %" G_GUINT64_FORMAT " bytes, and it must be "
+                                  "(“%s.dklen”) is %" PRIu64 " bytes, and it must be "
                                   "at least %d"), path, dklen, MIN_DKLEN);
 
   if (dklen > MAX_DKLEN)
-    return unsupported_error (error, _("The keystore’s derived key length (“%s.dklen”) of %"
-                                       G_GUINT64_FORMAT " bytes is not supported (at most %d)"),
+    return unsupported_error (error, _("The keystore’s derived key length (“%s.dklen”) of %" PRIu64 " bytes is not supported (at most %d)"),
                               path, dklen, MAX_DKLEN);
 
   return TRUE;

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -167,7 +169,7 @@ decode_fields (KilnTransaction    *self,
     return FALSE;
   if (to->len != 0 && to->len != KILN_ADDRESS_SIZE)
     {
-      set_invalid (error, _("its recipient is %" G_GSIZE_FORMAT " bytes long instead of 20"),
+      set_invalid (error, _("its recipient is %zu bytes long instead of 20"),
                    to->len);
       return FALSE;
     }
@@ -221,7 +223,7 @@ decode_legacy_v (KilnTransaction    *self,
     }
   else
     {
-      set_invalid (error, _("its signature’s v value %" G_GUINT64_FORMAT " is not valid"), v);
+      set_invalid (error, _("its signature’s v value %" PRIu64 " is not valid"), v);
       return FALSE;
     }
 
@@ -252,8 +254,7 @@ decode_signature (KilnTransaction    *self,
         return FALSE;
       if (parity > 1)
         {
-          set_invalid (error, _("its signature’s y parity is %" G_GUINT64_FORMAT
-                                " instead of 0 or 1"), parity);
+          set_invalid (error, _("its signature’s y parity is %" PRIu64 " instead of 0 or 1"), parity);
           return FALSE;
         }
       self->y_parity = (guint8) parity;
@@ -308,7 +309,7 @@ kiln_transaction_decode (const guint8  *raw,
 
   if (len > KILN_TRANSACTION_MAX_SIZE)
     {
-      set_invalid (error, _("it is %" G_GSIZE_FORMAT " bytes long, more than the %d allowed"),
+      set_invalid (error, _("it is %zu bytes long, more than the %d allowed"),
                    len, KILN_TRANSACTION_MAX_SIZE);
       return NULL;
     }

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "kiln-abi.h"
@@ -245,8 +247,7 @@ on_start_chain_id (GObject      *object,
   if (expected != 0 && chain_id != expected)
     {
       g_task_return_new_error (task, KILN_WALLET_ERROR, KILN_WALLET_ERROR_WRONG_CHAIN,
-                               _("The Ethereum node at %s is on chain %" G_GUINT64_FORMAT
-                                 ", not on %s (chain %" G_GUINT64_FORMAT "): check the RPC "
+                               _("The Ethereum node at %s is on chain %" PRIu64 ", not on %s (chain %" PRIu64 "): check the RPC "
                                  "URL"),
                                kiln_rpc_client_get_display_name (self->rpc), chain_id,
                                kiln_chain_get_name (self->chain), expected);
@@ -255,7 +256,7 @@ on_start_chain_id (GObject      *object,
   if (self->started && chain_id != self->chain_id)
     {
       g_task_return_new_error (task, KILN_WALLET_ERROR, KILN_WALLET_ERROR_WRONG_CHAIN,
-                               _("The Ethereum node at %s moved to chain %" G_GUINT64_FORMAT),
+                               _("The Ethereum node at %s moved to chain %" PRIu64),
                                kiln_rpc_client_get_display_name (self->rpc), chain_id);
       return;
     }
@@ -515,7 +516,7 @@ kiln_wallet_devnet_fund_async (KilnWallet          *self,
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                                _("Test funds exist only on the local devnet (chain %d); this "
-                                 "wallet is on chain %" G_GUINT64_FORMAT),
+                                 "wallet is on chain %" PRIu64),
                                KILN_DEVNET_CHAIN_ID, self->chain_id);
       g_object_unref (task);
       return;

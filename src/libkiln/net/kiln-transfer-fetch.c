@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -167,8 +169,7 @@ fetch_header (GTask        *task,
   if (fetch->expected_size != 0 && size != fetch->expected_size)
     {
       fetch_fail (task, peer_error (fetch, KILN_TRANSFER_ERROR_PROTOCOL,
-                                    _("it announced %" G_GUINT64_FORMAT " bytes instead of %"
-                                      G_GUINT64_FORMAT), size, fetch->expected_size),
+                                    _("it announced %" PRIu64 " bytes instead of %" PRIu64), size, fetch->expected_size),
                   KILN_TRANSFER_REASON_PROTOCOL);
       return;
     }
@@ -202,7 +203,7 @@ fetch_data (GTask  *task,
   if (len > fetch->size - fetch->received)
     {
       fetch_fail (task, peer_error (fetch, KILN_TRANSFER_ERROR_PROTOCOL,
-                                    _("it sent more than the %" G_GUINT64_FORMAT " bytes it "
+                                    _("it sent more than the %" PRIu64 " bytes it "
                                       "announced"), fetch->size),
                   KILN_TRANSFER_REASON_PROTOCOL);
       return;
@@ -291,8 +292,7 @@ kiln_transfer_fetch_message (KilnTransferLink *tl,
         if (len != KILN_TRANSFER_ID_SIZE || !fetch->has_header || fetch->received != fetch->size)
           {
             fetch_fail (task, peer_error (fetch, KILN_TRANSFER_ERROR_PROTOCOL,
-                                          _("it ended the transfer after %" G_GUINT64_FORMAT
-                                            " bytes"), fetch->received),
+                                          _("it ended the transfer after %" PRIu64 " bytes"), fetch->received),
                         KILN_TRANSFER_REASON_PROTOCOL);
             break;
           }

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "kiln-payment-ledger-private.h"
@@ -119,7 +121,7 @@ kiln_ledger_do_reserve_nonce (sqlite3  *db,
   if (!kiln_store_step_done (stmt, error))
     return FALSE;
 
-  g_debug ("Ledger: payment %" G_GINT64_FORMAT " holds nonce %" G_GUINT64_FORMAT,
+  g_debug ("Ledger: payment %" PRId64 " holds nonce %" PRIu64,
            op->id, nonce);
   op->nonce = nonce;
   return TRUE;
@@ -153,9 +155,8 @@ kiln_ledger_do_reset_nonce (sqlite3  *db,
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     return kiln_ledger_invalid (error,
-                                _("Payment %" G_GINT64_FORMAT " was signed with nonce %"
-                                  G_GINT64_FORMAT " and may still be mined, so the account’s "
-                                  "nonces cannot go back to %" G_GUINT64_FORMAT ". Wait until it "
+                                _("Payment %" PRId64 " was signed with nonce %" PRId64 " and may still be mined, so the account’s "
+                                  "nonces cannot go back to %" PRIu64 ". Wait until it "
                                   "is confirmed or has failed."),
                                 (gint64) sqlite3_column_int64 (stmt, 0),
                                 (gint64) sqlite3_column_int64 (stmt, 1),
