@@ -51,6 +51,8 @@
 #include "render/kiln-frame-spec.h"
 #include "render/kiln-image.h"
 #include "render/kiln-job-plan.h"
+#include "render/kiln-job-store.h"
+#include "render/kiln-render-job.h"
 #include "render/kiln-scene-info.h"
 #include "render/kiln-verifier.h"
 

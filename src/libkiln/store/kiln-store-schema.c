@@ -129,11 +129,96 @@ static const char banned_peers_v1[] =
   ") STRICT, WITHOUT ROWID;"
   "CREATE INDEX banned_peers_by_until ON banned_peers (until);";
 
+/* A requestor's render jobs (render/kiln-job-store.c): each job with its settings and plan
+ * as JSON text and its signed announcement; the files it offers (render_job_resources); each
+ * subtask's progress; every assignment of a subtask to a provider with the terms both signed
+ * (render_assignments); the result a provider delivered and the amount owed for it once
+ * verified (render_results); and which ledger payment (payments.id) paid it
+ * (render_payments). Everything of a job goes when the job is deleted; payments stay in the
+ * ledger. */
+static const char render_jobs_v1[] =
+  "CREATE TABLE render_jobs ("
+  "  id            TEXT PRIMARY KEY CHECK (length (id) = 32),"
+  "  name          TEXT NOT NULL,"
+  "  blend_file    TEXT NOT NULL,"
+  "  output_dir    TEXT NOT NULL,"
+  "  work_dir      TEXT NOT NULL,"
+  "  state         TEXT NOT NULL CHECK (state IN ('preparing', 'announcing', 'running',"
+  "                  'verifying', 'assembling', 'paying', 'done', 'failed', 'cancelled')),"
+  "  error         TEXT,"
+  "  settings      TEXT NOT NULL,"
+  "  plan          TEXT NOT NULL,"
+  "  max_cost      BLOB NOT NULL CHECK (length (max_cost) = 32),"
+  "  announcement  BLOB,"
+  "  next_attempt  INTEGER NOT NULL CHECK (next_attempt >= 1),"
+  "  created_at    INTEGER NOT NULL,"
+  "  updated_at    INTEGER NOT NULL"
+  ") STRICT;"
+  "CREATE INDEX render_jobs_by_created ON render_jobs (created_at);"
+  "CREATE TABLE render_job_resources ("
+  "  job_id    TEXT NOT NULL REFERENCES render_jobs (id) ON DELETE CASCADE,"
+  "  position  INTEGER NOT NULL CHECK (position >= 0),"
+  "  name      TEXT NOT NULL,"
+  "  path      TEXT NOT NULL,"
+  "  sha256    BLOB NOT NULL CHECK (length (sha256) = 32),"
+  "  size      INTEGER NOT NULL CHECK (size >= 0),"
+  "  PRIMARY KEY (job_id, position)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE TABLE render_subtasks ("
+  "  job_id    TEXT NOT NULL REFERENCES render_jobs (id) ON DELETE CASCADE,"
+  "  idx       INTEGER NOT NULL CHECK (idx >= 0),"
+  "  state     TEXT NOT NULL CHECK (state IN ('pending', 'assigned', 'rendering',"
+  "              'verifying', 'done')),"
+  "  attempt   INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),"
+  "  done_at   INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (job_id, idx)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE TABLE render_assignments ("
+  "  job_id        TEXT NOT NULL REFERENCES render_jobs (id) ON DELETE CASCADE,"
+  "  attempt       INTEGER NOT NULL CHECK (attempt >= 1),"
+  "  subtask       INTEGER NOT NULL CHECK (subtask >= 0),"
+  "  provider      BLOB NOT NULL CHECK (length (provider) = 20),"
+  "  state         TEXT NOT NULL CHECK (state IN ('proposed', 'accepted', 'delivered',"
+  "                  'approved', 'rejected', 'refused', 'failed', 'timed-out', 'cancelled')),"
+  "  terms         BLOB NOT NULL CHECK (length (terms) > 0),"
+  "  terms_digest  BLOB NOT NULL CHECK (length (terms_digest) = 32),"
+  "  reason        TEXT,"
+  "  proposed_at   INTEGER NOT NULL,"
+  "  accepted_at   INTEGER NOT NULL DEFAULT 0,"
+  "  finished_at   INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (job_id, attempt)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX render_assignments_by_terms ON render_assignments (terms_digest);"
+  "CREATE TABLE render_results ("
+  "  job_id       TEXT NOT NULL,"
+  "  attempt      INTEGER NOT NULL,"
+  "  outputs      TEXT NOT NULL,"
+  "  cpu_ms       INTEGER NOT NULL CHECK (cpu_ms >= 0),"
+  "  received_at  INTEGER NOT NULL,"
+  "  owed         BLOB CHECK (owed IS NULL OR length (owed) = 32),"
+  "  PRIMARY KEY (job_id, attempt),"
+  "  FOREIGN KEY (job_id, attempt) REFERENCES render_assignments (job_id, attempt)"
+  "    ON DELETE CASCADE"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE TABLE render_payments ("
+  "  job_id       TEXT NOT NULL,"
+  "  attempt      INTEGER NOT NULL,"
+  "  payment_key  TEXT NOT NULL,"
+  "  payment_id   INTEGER,"
+  "  tx_hash      BLOB CHECK (tx_hash IS NULL OR length (tx_hash) = 32),"
+  "  notified     INTEGER NOT NULL DEFAULT 0 CHECK (notified IN (0, 1)),"
+  "  PRIMARY KEY (job_id, attempt),"
+  "  FOREIGN KEY (job_id, attempt) REFERENCES render_assignments (job_id, attempt)"
+  "    ON DELETE CASCADE"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX render_payments_by_key ON render_payments (payment_key);";
+
 static const KilnStoreMigration migrations[] = {
   { "payment ledger", ledger_v1 },
   { "peer table", peers_v1 },
   { "market reputation", market_reputation_v1 },
   { "banned peers", banned_peers_v1 },
+  { "render jobs", render_jobs_v1 },
 };
 
 const KilnStoreMigration *
