@@ -278,6 +278,19 @@ kiln_application_send_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Ctrl+O: a .blend for the Render page, from the file chooser. */
+static void
+kiln_application_open_scene_action (GSimpleAction *action,
+                                    GVariant      *param,
+                                    gpointer       user_data)
+{
+  KilnApplication *self = KILN_APPLICATION (user_data);
+  KilnWindow *window = _kiln_application_get_window (self);
+
+  gtk_window_present (GTK_WINDOW (window));
+  kiln_window_choose_scene (window);
+}
+
 /* The desktop file's "Lend Idle CPU": lending on, in the background when Kiln may run there,
  * else with the window open on the Lending page (closing it would stop lending). */
 static void
@@ -341,6 +354,7 @@ _kiln_application_actions_init (KilnApplication *self)
     { "export-account", kiln_application_export_account_action },
     { "copy-address", kiln_application_copy_address_action },
     { "send", kiln_application_send_action },
+    { "open-scene", kiln_application_open_scene_action },
     { "lend", kiln_application_lend_action },
   };
   static const struct {
@@ -350,7 +364,8 @@ _kiln_application_actions_init (KilnApplication *self)
     { "app.quit", { "<Control>q", NULL } },
     { "app.preferences", { "<Control>comma", NULL } },
     { "app.new-account", { "<Control>n", NULL } },
-    { "app.import-account", { "<Control>o", NULL } },
+    { "app.open-scene", { "<Control>o", NULL } },
+    { "app.import-account", { "<Control>i", NULL } },
     { "app.export-account", { "<Control>s", NULL } },
     { "window.close", { "<Control>w", NULL } },
   };

@@ -372,6 +372,30 @@ kiln_application_activate (GApplication *application)
   gtk_window_present (GTK_WINDOW (_kiln_application_get_window (self)));
 }
 
+/* `kiln scene.blend`, or a .blend opened from the file manager: the Render page reads it. */
+static void
+kiln_application_open (GApplication  *application,
+                       GFile        **files,
+                       int            n_files,
+                       const char    *hint)
+{
+  KilnApplication *self = KILN_APPLICATION (application);
+  KilnWindow *window;
+
+  g_assert (n_files > 0);
+
+  /* A file asked for is a window asked for, even after --background. */
+  self->start_hidden = FALSE;
+
+  window = _kiln_application_get_window (self);
+  kiln_window_open_scene (window, files[0]);
+  if (n_files > 1)
+    kiln_window_show_message (window, _("Kiln renders one scene at a time: it opened the "
+                                        "first one"));
+
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static void
 kiln_application_startup (GApplication *application)
 {
@@ -562,6 +586,7 @@ kiln_application_class_init (KilnApplicationClass *klass)
   object_class->get_property = kiln_application_get_property;
 
   app_class->activate = kiln_application_activate;
+  app_class->open = kiln_application_open;
   app_class->startup = kiln_application_startup;
   app_class->shutdown = kiln_application_shutdown;
   app_class->handle_local_options = kiln_application_handle_local_options;
@@ -613,7 +638,7 @@ kiln_application_new (void)
 {
   return g_object_new (KILN_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS | G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", RESOURCE_PREFIX,
                        NULL);
 }

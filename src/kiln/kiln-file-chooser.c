@@ -13,6 +13,26 @@
 #include "kiln-file-chooser.h"
 
 static GListModel *
+blend_filters (void)
+{
+  GListStore *filters = g_list_store_new (GTK_TYPE_FILE_FILTER);
+  g_autoptr(GtkFileFilter) scenes = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (scenes, _("Blender Scenes"));
+  gtk_file_filter_add_mime_type (scenes, "application/x-blender");
+  gtk_file_filter_add_suffix (scenes, "blend");
+
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+
+  g_list_store_append (filters, scenes);
+  g_list_store_append (filters, all);
+
+  return G_LIST_MODEL (filters);
+}
+
+static GListModel *
 keystore_filters (void)
 {
   GListStore *filters = g_list_store_new (GTK_TYPE_FILE_FILTER);
@@ -49,6 +69,7 @@ kiln_file_chooser_done_cb (GObject      *object,
   switch ((KilnFileChooserMode) GPOINTER_TO_INT (g_task_get_task_data (task)))
     {
     case KILN_FILE_CHOOSER_OPEN_KEYSTORE:
+    case KILN_FILE_CHOOSER_OPEN_BLEND:
       file = gtk_file_dialog_open_finish (dialog, result, &error);
       break;
 
@@ -104,6 +125,15 @@ kiln_file_chooser_run_async (GtkWindow           *parent,
     case KILN_FILE_CHOOSER_OPEN_KEYSTORE:
       {
         g_autoptr(GListModel) filters = keystore_filters ();
+
+        gtk_file_dialog_set_filters (dialog, filters);
+        gtk_file_dialog_open (dialog, parent, cancellable, kiln_file_chooser_done_cb, task);
+      }
+      break;
+
+    case KILN_FILE_CHOOSER_OPEN_BLEND:
+      {
+        g_autoptr(GListModel) filters = blend_filters ();
 
         gtk_file_dialog_set_filters (dialog, filters);
         gtk_file_dialog_open (dialog, parent, cancellable, kiln_file_chooser_done_cb, task);
@@ -176,6 +206,7 @@ kiln_file_chooser_run_async (GtkWindow           *parent,
   switch (mode)
     {
     case KILN_FILE_CHOOSER_OPEN_KEYSTORE:
+    case KILN_FILE_CHOOSER_OPEN_BLEND:
       action = GTK_FILE_CHOOSER_ACTION_OPEN;
       break;
 
@@ -196,9 +227,10 @@ kiln_file_chooser_run_async (GtkWindow           *parent,
   if (initial_folder != NULL)
     gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), initial_folder, NULL);
 
-  if (mode == KILN_FILE_CHOOSER_OPEN_KEYSTORE)
+  if (mode == KILN_FILE_CHOOSER_OPEN_KEYSTORE || mode == KILN_FILE_CHOOSER_OPEN_BLEND)
     {
-      g_autoptr(GListModel) filters = keystore_filters ();
+      g_autoptr(GListModel) filters = mode == KILN_FILE_CHOOSER_OPEN_BLEND ? blend_filters ()
+                                                                          : keystore_filters ();
 
       for (guint i = 0; i < g_list_model_get_n_items (filters); i++)
         {

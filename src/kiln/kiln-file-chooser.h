@@ -13,6 +13,7 @@ typedef enum
   KILN_FILE_CHOOSER_OPEN_KEYSTORE,  /* one existing keystore file */
   KILN_FILE_CHOOSER_SAVE_KEYSTORE,  /* a new keystore file */
   KILN_FILE_CHOOSER_SELECT_FOLDER,  /* one folder */
+  KILN_FILE_CHOOSER_OPEN_BLEND,     /* one existing Blender scene */
 } KilnFileChooserMode;
 
 /* Shows a modal file chooser over @parent. @initial_name is the proposed name when saving;

@@ -15,6 +15,7 @@
 #include "kiln-lending-page.h"
 #include "kiln-network-page.h"
 #include "kiln-network-status.h"
+#include "kiln-render-page.h"
 #include "kiln-wallet-page.h"
 #include "kiln-window.h"
 
@@ -31,6 +32,7 @@ struct _KilnWindow
   AdwStatusPage        *welcome_page;
   AdwStatusPage        *keyring_page;
   GtkButton            *retry_button;
+  KilnRenderPage       *render_page;
   KilnAccountPage      *account_page;
   KilnWalletPage       *wallet_page;
   KilnLendingPage      *lending_page;
@@ -133,7 +135,7 @@ kiln_window_sync_state (KilnWindow *self)
   if (g_str_equal (page, "keyring-error"))
     gtk_widget_grab_focus (GTK_WIDGET (self->retry_button));
   else if (g_str_equal (page, "main"))
-    gtk_widget_grab_focus (GTK_WIDGET (self->account_page));
+    gtk_widget_grab_focus (adw_view_stack_get_visible_child (self->view_stack));
 }
 
 static void
@@ -179,6 +181,7 @@ kiln_window_attach (KilnWindow      *self,
   g_settings_bind (settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
 
   g_object_bind_property (app, "key", self->account_page, "key", G_BINDING_SYNC_CREATE);
+  kiln_render_page_set_session (self->render_page, kiln_application_get_session (app));
   kiln_wallet_page_set_session (self->wallet_page, kiln_application_get_session (app));
   kiln_network_page_set_session (self->network_page, kiln_application_get_session (app));
   kiln_network_status_set_session (self->network_status, kiln_application_get_session (app));
@@ -210,6 +213,7 @@ kiln_window_class_init (KilnWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, keyring_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, KilnWindow, render_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, account_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, wallet_page);
   gtk_widget_class_bind_template_child (widget_class, KilnWindow, lending_page);
@@ -219,6 +223,7 @@ kiln_window_class_init (KilnWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, kiln_window_retry_cb);
   gtk_widget_class_bind_template_callback (widget_class, kiln_window_show_network_cb);
 
+  g_type_ensure (KILN_TYPE_RENDER_PAGE);
   g_type_ensure (KILN_TYPE_ACCOUNT_PAGE);
   g_type_ensure (KILN_TYPE_WALLET_PAGE);
   g_type_ensure (KILN_TYPE_LENDING_PAGE);
@@ -285,4 +290,24 @@ kiln_window_show_page (KilnWindow *self,
   g_return_if_fail (name != NULL);
 
   adw_view_stack_set_visible_child_name (self->view_stack, name);
+}
+
+void
+kiln_window_open_scene (KilnWindow *self,
+                        GFile      *file)
+{
+  g_return_if_fail (KILN_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "render");
+  kiln_render_page_open_file (self->render_page, file);
+}
+
+void
+kiln_window_choose_scene (KilnWindow *self)
+{
+  g_return_if_fail (KILN_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "render");
+  kiln_render_page_choose_file (self->render_page);
 }

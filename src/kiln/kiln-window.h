@@ -20,8 +20,12 @@ void        kiln_window_add_toast     (KilnWindow      *self,
                                        AdwToast        *toast);
 void        kiln_window_show_message  (KilnWindow      *self,
                                        const char      *message);
-/* Switches to the main view's page @name ("account", "wallet", "lending", …). */
+/* Switches to the main view's page @name ("render", "account", "wallet", "lending", …). */
 void        kiln_window_show_page     (KilnWindow      *self,
                                        const char      *name);
+/* Shows the Render page reading @file, a .blend, or asking for one. */
+void        kiln_window_open_scene    (KilnWindow      *self,
+                                       GFile           *file);
+void        kiln_window_choose_scene  (KilnWindow      *self);
 
 G_END_DECLS

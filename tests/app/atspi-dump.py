@@ -7,6 +7,9 @@
 # name that has an action, as a screen reader does (its first AT-SPI action, such as a
 # button's "click").
 #
+# atspi-dump.py --text NAME ROLE LABEL: prints the text of the first node of that role and
+# accessible name that has some (an entry's text, a spin button's number).
+#
 # atspi-dump.py --state NAME ROLE LABEL STATE: succeeds when a node of that role and accessible
 # name is in STATE, "sensitive" (it can be used), "selected" (such as the tab of the page
 # shown), "checked" (a switch that is on) or "pressed" (a toggle button that is down), and
@@ -76,18 +79,34 @@ def has_state(bus, dest, path, state):
     return bool(states[state // 32] & (1 << (state % 32)))
 
 
+def text_of(bus, dest, path):
+    """The node's text (AT-SPI Text interface), or None when it has none."""
+    try:
+        count, = call(bus, dest, path, 'org.freedesktop.DBus.Properties', 'Get',
+                      GLib.Variant('(ss)', ('org.a11y.atspi.Text', 'CharacterCount')), '(v)')
+        text, = call(bus, dest, path, 'org.a11y.atspi.Text', 'GetText',
+                     GLib.Variant('(ii)', (0, count)), '(s)')
+    except GLib.Error:
+        return None
+    return text
+
+
 def main():
     click = None
     wanted_state = None
+    wanted_text = None
     if len(sys.argv) == 5 and sys.argv[1] == '--click':
         click = (sys.argv[3], sys.argv[4])
+        del sys.argv[1]
+    elif len(sys.argv) == 5 and sys.argv[1] == '--text':
+        wanted_text = (sys.argv[3], sys.argv[4])
         del sys.argv[1]
     elif len(sys.argv) == 6 and sys.argv[1] == '--state' and sys.argv[5] in STATES:
         wanted_state = (sys.argv[3], sys.argv[4], STATES[sys.argv[5]])
         del sys.argv[1]
     elif len(sys.argv) != 2:
-        print('usage: atspi-dump.py [--click NAME ROLE LABEL | --state NAME ROLE LABEL STATE | '
-              'NAME]', file=sys.stderr)
+        print('usage: atspi-dump.py [--click NAME ROLE LABEL | --text NAME ROLE LABEL | '
+              '--state NAME ROLE LABEL STATE | NAME]', file=sys.stderr)
         return 2
     wanted = sys.argv[1]
     session = Gio.bus_get_sync(Gio.BusType.SESSION, None)
@@ -111,6 +130,16 @@ def main():
             find(bus, dest, path, wanted_state[0], wanted_state[1], matches)
             if any(has_state(bus, d, p, wanted_state[2]) for d, p in matches):
                 return 0
+            return 1
+        if wanted_text is not None:
+            matches = []
+            find(bus, dest, path, wanted_text[0], wanted_text[1], matches)
+            for found in matches:
+                text = text_of(bus, found[0], found[1])
+                if text is not None:
+                    print(text)
+                    return 0
+            print('atspi-dump: no %s named %r with text' % wanted_text, file=sys.stderr)
             return 1
         if click is not None:
             # A widget may wrap the one that acts (a menu button its toggle button): the

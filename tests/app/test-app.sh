@@ -160,6 +160,9 @@ else
   not_ok "the window shows the key's address" "keyring: $stored" \
     "labels: $(labels | grep '^0x' | tr '\n' ' ')"
 fi
+# The Render page comes first; the Account page is a tab along.
+account_tab_selected () { "$python" "$here/atspi-dump.py" --state kiln tab Account selected; }
+focus Kiln && xdotool key --delay 50 alt+a && wait_for "the Account page" account_tab_selected
 screenshot account
 
 # A second start hands over to the running instance and leaves.
