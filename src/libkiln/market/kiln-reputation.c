@@ -342,22 +342,6 @@ record_in_db (sqlite3   *db,
 
 /* The caller's side */
 
-static void
-on_run_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Request *request = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!kiln_store_run_finish (KILN_STORE (source), result, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_steal_pointer (&request->entry),
-                           (GDestroyNotify) kiln_reputation_entry_free);
-}
-
 /* Takes @request. */
 static void
 run_async (KilnReputation      *self,
@@ -373,11 +357,7 @@ run_async (KilnReputation      *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, request, request_free);
-  /* Report what was written, even if @cancellable fired after the transaction started. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  kiln_store_run_async (self->store, func, request, NULL, cancellable, on_run_done,
-                        g_steal_pointer (&task));
+  kiln_store_run_task (self->store, func, g_steal_pointer (&task));
 }
 
 static KilnReputationEntry *
@@ -391,7 +371,10 @@ run_finish (KilnReputation  *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  return g_steal_pointer (&((Request *) g_task_get_task_data (G_TASK (result)))->entry);
 }
 
 /* Takes @request_. */

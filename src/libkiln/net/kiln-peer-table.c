@@ -83,24 +83,6 @@ request_free (gpointer data)
   g_free (request);
 }
 
-static void
-on_store_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Request *request = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!kiln_store_run_finish (KILN_STORE (source), result, &error))
-    g_task_return_error (task, error);
-  else if (g_task_get_source_tag (task) == kiln_peer_table_list_async)
-    g_task_return_pointer (task, g_steal_pointer (&request->peers),
-                           (GDestroyNotify) g_ptr_array_unref);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /* The request stays owned by the task; the store only borrows it. */
 static void
 run_request (KilnPeerTable *self,
@@ -109,8 +91,7 @@ run_request (KilnPeerTable *self,
              KilnStoreFunc  func)
 {
   g_task_set_task_data (task, request, request_free);
-  kiln_store_run_async (self->store, func, request, NULL, g_task_get_cancellable (task),
-                        on_store_done, task);
+  kiln_store_run_task (self->store, func, task);
 }
 
 static gboolean
@@ -304,5 +285,8 @@ kiln_peer_table_list_finish (KilnPeerTable  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  return g_steal_pointer (&((Request *) g_task_get_task_data (G_TASK (result)))->peers);
 }

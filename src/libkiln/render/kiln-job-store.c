@@ -1009,27 +1009,6 @@ delete_in_db (sqlite3   *db,
 
 /* The caller's side */
 
-static void
-on_run_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Request *request = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!kiln_store_run_finish (KILN_STORE (source), result, &error))
-    g_task_return_error (task, error);
-  else if (request->snapshot != NULL)
-    g_task_return_pointer (task, g_steal_pointer (&request->snapshot),
-                           (GDestroyNotify) kiln_job_snapshot_free);
-  else if (request->jobs != NULL)
-    g_task_return_pointer (task, g_steal_pointer (&request->jobs),
-                           (GDestroyNotify) g_ptr_array_unref);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /* Takes @request. */
 static void
 run_async (KilnJobStore        *self,
@@ -1045,11 +1024,7 @@ run_async (KilnJobStore        *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, request, request_free);
-  /* Report what was written, even if @cancellable fired after the transaction started. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  kiln_store_run_async (self->store, func, request, NULL, cancellable, on_run_done,
-                        g_steal_pointer (&task));
+  kiln_store_run_task (self->store, func, g_steal_pointer (&task));
 }
 
 static gboolean
@@ -1161,7 +1136,10 @@ kiln_job_store_load_finish (KilnJobStore  *self,
 {
   g_return_val_if_fail (check_result (self, result, kiln_job_store_load_async), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  return g_steal_pointer (&((Request *) g_task_get_task_data (G_TASK (result)))->snapshot);
 }
 
 void
@@ -1183,7 +1161,10 @@ kiln_job_store_list_finish (KilnJobStore  *self,
 {
   g_return_val_if_fail (check_result (self, result, kiln_job_store_list_async), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  return g_steal_pointer (&((Request *) g_task_get_task_data (G_TASK (result)))->jobs);
 }
 
 void

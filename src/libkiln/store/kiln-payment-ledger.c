@@ -86,20 +86,6 @@ kiln_ledger_op_new_account (guint64            chain_id,
   return op;
 }
 
-static void
-run_done (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (kiln_store_run_finish (KILN_STORE (object), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 /* Takes @op. */
 void
 kiln_ledger_run_async (KilnPaymentLedger   *self,
@@ -115,11 +101,7 @@ kiln_ledger_run_async (KilnPaymentLedger   *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, op, (GDestroyNotify) kiln_ledger_op_free);
-  /* Report what was written, even if @cancellable fired after the transaction started. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  kiln_store_run_async (self->store, func, op, NULL, cancellable,
-                        run_done, g_steal_pointer (&task));
+  kiln_store_run_task (self->store, func, g_steal_pointer (&task));
 }
 
 /* The op with the outputs, owned by @result; NULL on error. */

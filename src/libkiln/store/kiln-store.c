@@ -602,6 +602,34 @@ kiln_store_run_finish (KilnStore     *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+run_task_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (kiln_store_run_finish (KILN_STORE (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+kiln_store_run_task (KilnStore     *self,
+                     KilnStoreFunc  func,
+                     GTask         *task)
+{
+  g_return_if_fail (KILN_IS_STORE (self));
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (G_IS_TASK (task));
+
+  g_task_set_check_cancellable (task, FALSE);
+  kiln_store_run_async (self, func, g_task_get_task_data (task), NULL,
+                        g_task_get_cancellable (task), run_task_done, task);
+}
+
 gboolean
 kiln_store_run_sync (KilnStore     *self,
                      KilnStoreFunc  func,

@@ -78,6 +78,16 @@ gboolean    kiln_store_run_finish           (KilnStore            *self,
                                              GAsyncResult         *result,
                                              GError              **error);
 
+/* Runs @func on the worker thread in one transaction with @task's task data as its data, and
+ * returns the outcome on @task (TRUE, or the error) in the task's main context. This is how an
+ * object over the store implements its own _async calls: it makes @task with its source tag
+ * and a request as task data, which the worker fills with results; its _finish then calls
+ * g_task_propagate_boolean() and takes the results from the task data. The outcome of a
+ * transaction that ran is reported even if the task's cancellable fired meanwhile. Takes
+ * @task. */
+void        kiln_store_run_task             (KilnStore            *self,
+                                             KilnStoreFunc         func,
+                                             GTask                *task);
 /* The same, blocking the calling thread until @func has run and its transaction has ended.
  * For the command line and tests; never call it from the main loop of the app. */
 gboolean    kiln_store_run_sync             (KilnStore            *self,
