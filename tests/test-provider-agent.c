@@ -18,6 +18,7 @@
 #include "kiln-provider-agent.h"
 #include "kiln-test-idle.h"
 #include "kiln-test-link.h"
+#include "kiln-test-engine.h"
 #include "kiln-test-render.h"
 #include "kiln-test-util.h"
 
@@ -28,136 +29,17 @@ static KilnTestRender render;
 
 /* Nodes ----------------------------------------------------------------------------------- */
 
-typedef struct
-{
-  KilnKey    *key;
-  char       *dir;
-  KilnStore  *store;
-  KilnEngine *engine;
-  GPtrArray  *received;   /* KilnMessage, every market message the node got */
-} Node;
-
-static void
-on_message (KilnEngine     *engine,
-            KilnEnginePeer *peer,
-            KilnMessage    *message,
-            gpointer        user_data)
-{
-  Node *node = user_data;
-
-  g_ptr_array_add (node->received, kiln_message_ref (message));
-}
-
-static Node *
+static KilnTestEngine *
 node_new (void)
 {
   static const KilnMessageType types[] = {
     KILN_MESSAGE_OFFER, KILN_MESSAGE_ACCEPT, KILN_MESSAGE_RESULT, KILN_MESSAGE_REJECT,
     KILN_MESSAGE_CANCEL,
   };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *db = NULL;
-  Node *node = g_new0 (Node, 1);
+  KilnTestEngine *node = kiln_test_engine_new ("provider-agent", NETWORK);
 
-  node->key = kiln_key_generate (&error);
-  g_assert_no_error (error);
-  node->dir = g_dir_make_tmp ("kiln-provider-agent-XXXXXX", &error);
-  g_assert_no_error (error);
-  db = g_build_filename (node->dir, KILN_STORE_FILE_NAME, NULL);
-  node->store = kiln_store_new (db, NULL, &error);
-  g_assert_no_error (error);
-  node->engine = kiln_engine_new (node->key, node->store, node->dir, &error);
-  g_assert_no_error (error);
-  kiln_engine_set_network_id (node->engine, NETWORK);
-  node->received = g_ptr_array_new_with_free_func ((GDestroyNotify) kiln_message_unref);
-  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
-    kiln_engine_add_message_handler (node->engine, types[i], on_message, node, NULL);
-  kiln_engine_start (node->engine, "127.0.0.1", 0, NULL, FALSE, &error);
-  g_assert_no_error (error);
+  kiln_test_engine_record (node, types, G_N_ELEMENTS (types));
   return node;
-}
-
-static void
-on_stopped (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  kiln_engine_stop_finish (KILN_ENGINE (object), result, &error);
-  g_assert_no_error (error);
-  g_atomic_int_set ((int *) user_data, 1);
-}
-
-static void
-node_free (Node *node)
-{
-  int stopped = 0;
-
-  kiln_engine_stop_async (node->engine, NULL, on_stopped, &stopped);
-  kiln_test_wait_until (kiln_test_flag_set, &stopped);
-  kiln_test_assert_finalize_soon (g_steal_pointer (&node->engine));
-  kiln_test_assert_finalize_soon (g_steal_pointer (&node->store));
-  g_clear_object (&node->key);
-  kiln_render_remove_tree (node->dir);
-  g_free (node->dir);
-  g_ptr_array_unref (node->received);
-  g_free (node);
-}
-
-static const KilnAddress *
-node_address (Node *node)
-{
-  return kiln_key_get_address (node->key);
-}
-
-typedef struct
-{
-  int             done;
-  KilnEnginePeer *peer;
-  GError         *error;
-} Dial;
-
-static void
-on_connected (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Dial *dial = user_data;
-
-  dial->peer = kiln_engine_connect_finish (KILN_ENGINE (object), result, &dial->error);
-  g_atomic_int_set (&dial->done, 1);
-}
-
-typedef struct
-{
-  Node *node;
-  Node *peer;
-} PeerWait;
-
-static gboolean
-peer_connected (gpointer data)
-{
-  PeerWait *wait = data;
-  KilnEnginePeer *peer = kiln_engine_lookup_peer (wait->node->engine, node_address (wait->peer));
-
-  return peer != NULL && kiln_engine_peer_get_connected (peer);
-}
-
-static void
-link_pair (Node *a,
-           Node *b)
-{
-  Dial dial = { 0 };
-  PeerWait ab = { a, b }, ba = { b, a };
-
-  kiln_engine_connect_async (a->engine, "127.0.0.1", kiln_engine_get_listen_port (b->engine),
-                             NULL, on_connected, &dial);
-  kiln_test_wait_until (kiln_test_flag_set, &dial.done);
-  g_assert_no_error (dial.error);
-  g_clear_object (&dial.peer);
-  kiln_test_wait_until (peer_connected, &ab);
-  kiln_test_wait_until (peer_connected, &ba);
 }
 
 /* The fixture ----------------------------------------------------------------------------- */
@@ -168,8 +50,8 @@ typedef struct
   KilnLendingPolicy *policy;
   KilnIdleMonitor   *monitor;
   KilnProvider      *provider;
-  Node              *requestor;
-  Node              *lender;
+  KilnTestEngine              *requestor;
+  KilnTestEngine              *lender;
   KilnProviderAgent *agent;
   char              *work_dir;
   /* The scene, in the requestor's content store. */
@@ -285,7 +167,7 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->requestor = node_new ();
   fixture->lender = node_new ();
-  link_pair (fixture->requestor, fixture->lender);
+  kiln_test_engine_link (fixture->requestor, fixture->lender);
   add_scene (fixture);
 
   fixture->work_dir = kiln_test_render_new_dir (&render, "work");
@@ -326,8 +208,8 @@ fixture_tear_down (Fixture       *fixture,
   kiln_test_wait_until (work_dir_empty, fixture->work_dir);
   kiln_test_assert_no_processes (fixture->work_dir);
 
-  node_free (fixture->lender);
-  node_free (fixture->requestor);
+  kiln_test_engine_free (fixture->lender);
+  kiln_test_engine_free (fixture->requestor);
   g_assert_finalize_object (fixture->provider);
   g_assert_finalize_object (fixture->monitor);
   g_assert_finalize_object (fixture->policy);
@@ -423,7 +305,8 @@ send_to_provider (Fixture         *fixture,
 {
   int sent = 0;
 
-  kiln_engine_send_message_async (fixture->requestor->engine, node_address (fixture->lender),
+  kiln_engine_send_message_async (fixture->requestor->engine,
+                                  kiln_test_engine_address (fixture->lender),
                                   type, body, NULL, on_sent, &sent);
   kiln_test_wait_until (kiln_test_flag_set, &sent);
 }
@@ -441,7 +324,7 @@ announce (Fixture              *fixture,
 }
 
 static guint
-count_received (Node            *node,
+count_received (KilnTestEngine            *node,
                 KilnMessageType  type)
 {
   guint n = 0;
@@ -453,7 +336,7 @@ count_received (Node            *node,
 
 typedef struct
 {
-  Node            *node;
+  KilnTestEngine            *node;
   KilnMessageType  type;
   guint            n;
 } MessageWait;
@@ -473,7 +356,7 @@ wait_message (Fixture         *fixture,
               guint            index)
 {
   MessageWait wait = { fixture->requestor, type, index + 1 };
-  Node *node = fixture->requestor;
+  KilnTestEngine *node = fixture->requestor;
 
   kiln_test_wait_until (has_received, &wait);
   for (guint i = 0; i < node->received->len; i++)
@@ -483,7 +366,7 @@ wait_message (Fixture         *fixture,
       if (kiln_message_get_message_type (message) == type && index-- == 0)
         {
           g_assert_true (kiln_address_equal (kiln_message_get_author (message),
-                                             node_address (fixture->lender)));
+                                             kiln_test_engine_address (fixture->lender)));
           return message;
         }
     }
@@ -569,7 +452,7 @@ expect_accept (Fixture   *fixture,
   g_assert_cmpmem (kiln_terms_get_digest (accepted), KILN_MARKET_DIGEST_SIZE,
                    kiln_terms_get_digest (terms), KILN_MARKET_DIGEST_SIZE);
   g_assert_true (kiln_address_equal (kiln_terms_get_provider (accepted),
-                                     node_address (fixture->lender)));
+                                     kiln_test_engine_address (fixture->lender)));
 }
 
 static KilnRejectBody *
@@ -592,7 +475,7 @@ fetch_output (Fixture              *fixture,
               const KilnMarketFile *file)
 {
   KilnEnginePeer *peer = kiln_engine_lookup_peer (fixture->requestor->engine,
-                                                  node_address (fixture->lender));
+                                                  kiln_test_engine_address (fixture->lender));
   g_autofree char *hash = kiln_content_hash_to_hex (file->sha256);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -658,7 +541,7 @@ test_render (Fixture       *fixture,
   announce (fixture, announcement);
   offer = wait_offer (fixture, 0);
   g_assert_true (kiln_address_equal (kiln_offer_get_provider (offer),
-                                     node_address (fixture->lender)));
+                                     kiln_test_engine_address (fixture->lender)));
   g_assert_cmpmem (kiln_offer_get_announcement (offer), KILN_MARKET_DIGEST_SIZE,
                    kiln_task_announcement_get_digest (announcement), KILN_MARKET_DIGEST_SIZE);
   /* It asks the policy's minimum price. */
@@ -764,7 +647,8 @@ test_render (Fixture       *fixture,
     kiln_terms_compute_payment (terms, 10, &amount);
     g_assert_true (earning->paid);
     g_assert_cmpint (kiln_uint256_compare (&earning->amount, &amount), ==, 0);
-    g_assert_true (kiln_address_equal (&earning->requestor, node_address (fixture->requestor)));
+    g_assert_true (kiln_address_equal (&earning->requestor,
+                                       kiln_test_engine_address (fixture->requestor)));
   }
 }
 

@@ -19,6 +19,7 @@
 #include "kiln-render-private.h"
 #include "kiln-test-idle.h"
 #include "kiln-test-link.h"
+#include "kiln-test-engine.h"
 #include "kiln-test-render.h"
 #include "kiln-test-util.h"
 #include "kiln-test-wallet.h"
@@ -66,123 +67,12 @@ wait_for (gboolean   (*done) (gpointer data),
 
 /* Nodes --------------------------------------------------------------------------------- */
 
-typedef struct
-{
-  KilnKey    *key;
-  char       *dir;
-  KilnStore  *store;
-  KilnEngine *engine;
-} Node;
-
-static Node *
-node_new (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *db = NULL;
-  Node *node = g_new0 (Node, 1);
-
-  node->key = kiln_key_generate (&error);
-  g_assert_no_error (error);
-  node->dir = g_dir_make_tmp ("kiln-render-job-XXXXXX", &error);
-  g_assert_no_error (error);
-  db = g_build_filename (node->dir, KILN_STORE_FILE_NAME, NULL);
-  node->store = kiln_store_new (db, NULL, &error);
-  g_assert_no_error (error);
-  node->engine = kiln_engine_new (node->key, node->store, node->dir, &error);
-  g_assert_no_error (error);
-  kiln_engine_set_network_id (node->engine, NETWORK);
-  kiln_engine_start (node->engine, "127.0.0.1", 0, NULL, FALSE, &error);
-  g_assert_no_error (error);
-  return node;
-}
-
-static void
-on_stopped (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  kiln_engine_stop_finish (KILN_ENGINE (object), result, &error);
-  g_assert_no_error (error);
-  g_atomic_int_set ((int *) user_data, 1);
-}
-
-static void
-node_free (Node *node)
-{
-  int stopped = 0;
-
-  kiln_engine_stop_async (node->engine, NULL, on_stopped, &stopped);
-  kiln_test_wait_until (kiln_test_flag_set, &stopped);
-  kiln_test_assert_finalize_soon (g_steal_pointer (&node->engine));
-  kiln_test_assert_finalize_soon (g_steal_pointer (&node->store));
-  g_clear_object (&node->key);
-  kiln_render_remove_tree (node->dir);
-  g_free (node->dir);
-  g_free (node);
-}
-
-static const KilnAddress *
-node_address (Node *node)
-{
-  return kiln_key_get_address (node->key);
-}
-
-typedef struct
-{
-  int             done;
-  KilnEnginePeer *peer;
-  GError         *error;
-} Dial;
-
-static void
-on_connected (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Dial *dial = user_data;
-
-  dial->peer = kiln_engine_connect_finish (KILN_ENGINE (object), result, &dial->error);
-  g_atomic_int_set (&dial->done, 1);
-}
-
-typedef struct
-{
-  Node *node;
-  Node *peer;
-} PeerWait;
-
-static gboolean
-peer_connected (gpointer data)
-{
-  PeerWait *wait = data;
-  KilnEnginePeer *peer = kiln_engine_lookup_peer (wait->node->engine, node_address (wait->peer));
-
-  return peer != NULL && kiln_engine_peer_get_connected (peer);
-}
-
-static void
-link_pair (Node *a,
-           Node *b)
-{
-  Dial dial = { 0 };
-  PeerWait ab = { a, b }, ba = { b, a };
-
-  kiln_engine_connect_async (a->engine, "127.0.0.1", kiln_engine_get_listen_port (b->engine),
-                             NULL, on_connected, &dial);
-  kiln_test_wait_until (kiln_test_flag_set, &dial.done);
-  g_assert_no_error (dial.error);
-  g_clear_object (&dial.peer);
-  kiln_test_wait_until (peer_connected, &ab);
-  kiln_test_wait_until (peer_connected, &ba);
-}
 
 /* Honest providers ---------------------------------------------------------------------- */
 
 typedef struct
 {
-  Node              *node;
+  KilnTestEngine              *node;
   KilnProviderAgent *agent;
   char              *work_dir;
   GPtrArray         *earned;     /* char *: "TERMS AMOUNT" */
@@ -224,7 +114,7 @@ lender_new (KilnProvider *provider)
   g_autoptr(GError) error = NULL;
   Lender *lender = g_new0 (Lender, 1);
 
-  lender->node = node_new ();
+  lender->node = kiln_test_engine_new ("render-job", NETWORK);
   lender->work_dir = kiln_test_render_new_dir (&render, "lender");
   lender->agent = kiln_provider_agent_new (lender->node->engine, provider, render.blender,
                                            lender->work_dir);
@@ -247,7 +137,7 @@ lender_free (Lender *lender)
   kiln_provider_agent_stop (lender->agent);
   kiln_test_assert_finalize_soon (g_steal_pointer (&lender->agent));
   kiln_test_assert_no_processes (lender->work_dir);
-  node_free (lender->node);
+  kiln_test_engine_free (lender->node);
   g_ptr_array_unref (lender->earned);
   g_ptr_array_unref (lender->finished);
   g_ptr_array_unref (lender->paid);
@@ -261,7 +151,7 @@ lender_free (Lender *lender)
  * pixel of its images before it hands them in. */
 typedef struct
 {
-  Node        *node;
+  KilnTestEngine        *node;
   char        *dir;
   GPtrArray   *rejects;    /* KilnRejectBody it received */
   guint        results;    /* RESULTs sent */
@@ -280,7 +170,7 @@ now_s (void)
 }
 
 static void
-send_to (Node              *node,
+send_to (KilnTestEngine              *node,
          const KilnAddress *peer,
          KilnMessageType    type,
          GBytes            *body)
@@ -471,7 +361,7 @@ cheat_new (void)
 {
   Cheat *cheat = g_new0 (Cheat, 1);
 
-  cheat->node = node_new ();
+  cheat->node = kiln_test_engine_new ("render-job", NETWORK);
   cheat->dir = kiln_test_render_new_dir (&render, "cheat");
   cheat->rejects = g_ptr_array_new_with_free_func ((GDestroyNotify) kiln_reject_body_free);
   kiln_engine_add_message_handler (cheat->node->engine, KILN_MESSAGE_TASK_ANNOUNCE,
@@ -486,7 +376,7 @@ cheat_new (void)
 static void
 cheat_free (Cheat *cheat)
 {
-  node_free (cheat->node);
+  kiln_test_engine_free (cheat->node);
   g_ptr_array_unref (cheat->rejects);
   g_clear_object (&cheat->terms);
   g_clear_pointer (&cheat->subtask, kiln_subtask_free);
@@ -504,7 +394,7 @@ typedef struct
   KilnLendingPolicy *policy;
   KilnIdleMonitor   *monitor;
   KilnProvider      *provider;
-  Node              *requestor;
+  KilnTestEngine              *requestor;
   char              *output_dir;
   GPtrArray         *ready;        /* char *: "FRAME PATH", from ::frame-ready */
 } JobFixture;
@@ -546,7 +436,7 @@ fixture_set_up (JobFixture       *fixture,
   fixture->provider = kiln_provider_new (fixture->policy, fixture->monitor);
   kiln_test_wait_until (monitor_is_idle, fixture->monitor);
 
-  fixture->requestor = node_new ();
+  fixture->requestor = kiln_test_engine_new ("render-job", NETWORK);
   fixture->output_dir = kiln_test_render_new_dir (&render, "frames");
   fixture->ready = g_ptr_array_new_with_free_func (g_free);
 }
@@ -555,7 +445,7 @@ static void
 fixture_tear_down (JobFixture       *fixture,
                    gconstpointer  user_data)
 {
-  node_free (fixture->requestor);
+  kiln_test_engine_free (fixture->requestor);
   g_assert_finalize_object (fixture->provider);
   g_assert_finalize_object (fixture->monitor);
   g_assert_finalize_object (fixture->policy);
@@ -781,8 +671,8 @@ test_two_frames (JobFixture       *fixture,
   g_autoptr(GPtrArray) earned = g_ptr_array_new ();
   KilnAddress first, second;
 
-  link_pair (fixture->requestor, a->node);
-  link_pair (fixture->requestor, b->node);
+  kiln_test_engine_link (fixture->requestor, a->node);
+  kiln_test_engine_link (fixture->requestor, b->node);
 
   job = make_job (fixture, "1-2", 0);
   g_assert_cmpuint (kiln_render_job_get_n_subtasks (job), ==, 2);
@@ -801,10 +691,10 @@ test_two_frames (JobFixture       *fixture,
   g_assert_true (kiln_render_job_get_subtask_provider (job, 0, &first));
   g_assert_true (kiln_render_job_get_subtask_provider (job, 1, &second));
   g_assert_false (kiln_address_equal (&first, &second));
-  g_assert_true (kiln_address_equal (&first, node_address (a->node)) ||
-                 kiln_address_equal (&first, node_address (b->node)));
-  g_assert_true (kiln_address_equal (&second, node_address (a->node)) ||
-                 kiln_address_equal (&second, node_address (b->node)));
+  g_assert_true (kiln_address_equal (&first, kiln_test_engine_address (a->node)) ||
+                 kiln_address_equal (&first, kiln_test_engine_address (b->node)));
+  g_assert_true (kiln_address_equal (&second, kiln_test_engine_address (a->node)) ||
+                 kiln_address_equal (&second, kiln_test_engine_address (b->node)));
 
   /* The providers heard of the approvals, with the amounts the job owes. */
   wait_for (earned_enough, &(Earnings) { a, b, 2 }, "the providers to hear of the approvals");
@@ -833,8 +723,8 @@ test_strips (JobFixture       *fixture,
   g_autoptr(GPtrArray) earned = g_ptr_array_new ();
   g_autofree char *strip = NULL;
 
-  link_pair (fixture->requestor, a->node);
-  link_pair (fixture->requestor, b->node);
+  kiln_test_engine_link (fixture->requestor, a->node);
+  kiln_test_engine_link (fixture->requestor, b->node);
 
   job = make_job (fixture, "2", 3);
   g_assert_cmpuint (kiln_render_job_get_n_subtasks (job), ==, 3);
@@ -897,7 +787,7 @@ test_tampered (JobFixture       *fixture,
   const KilnRejectBody *reject;
   KilnAddress provider;
 
-  link_pair (fixture->requestor, cheat->node);
+  kiln_test_engine_link (fixture->requestor, cheat->node);
   job = make_job (fixture, "1", 0);
   start_job (job);
   wait_for (first_rejected, job, "the tampered result to be rejected");
@@ -905,7 +795,7 @@ test_tampered (JobFixture       *fixture,
   g_assert_cmpuint (cheat->results, ==, 1);
   assignments = kiln_render_job_get_assignments (job);
   rejected = g_ptr_array_index (assignments, 0);
-  g_assert_true (kiln_address_equal (&rejected->provider, node_address (cheat->node)));
+  g_assert_true (kiln_address_equal (&rejected->provider, kiln_test_engine_address (cheat->node)));
   g_assert_nonnull (rejected->reason);
   g_test_message ("rejected: %s", rejected->reason);
   g_assert_true (kiln_uint256_is_zero (&rejected->owed));
@@ -918,12 +808,12 @@ test_tampered (JobFixture       *fixture,
 
   /* Reassigned to the next provider that comes along, never again to the cheat. */
   g_assert_cmpint (kiln_render_job_get_subtask_state (job, 0), ==, KILN_SUBTASK_STATE_PENDING);
-  link_pair (fixture->requestor, honest->node);
+  kiln_test_engine_link (fixture->requestor, honest->node);
   wait_paying (job);
 
   g_assert_cmpuint (count_assignments (job, 0, KILN_ASSIGNMENT_APPROVED), ==, 1);
   g_assert_true (kiln_render_job_get_subtask_provider (job, 0, &provider));
-  g_assert_true (kiln_address_equal (&provider, node_address (honest->node)));
+  g_assert_true (kiln_address_equal (&provider, kiln_test_engine_address (honest->node)));
   g_assert_cmpuint (cheat->results, ==, 1);
   assert_frame_matches (fixture, 1);
   wait_for (earned_enough, &(Earnings) { honest, NULL, 1 }, "the approval");
@@ -931,7 +821,7 @@ test_tampered (JobFixture       *fixture,
 
   /* The requestor remembers. */
   reputation = kiln_reputation_new (fixture->requestor->store);
-  entry = kiln_reputation_lookup (reputation, node_address (cheat->node), NULL, &error);
+  entry = kiln_reputation_lookup (reputation, kiln_test_engine_address (cheat->node), NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (entry->rejected, ==, 1);
   g_assert_cmpuint (entry->accepted, ==, 0);
@@ -967,7 +857,7 @@ test_reload (JobFixture       *fixture,
   g_autofree guint8 *old_task = NULL;
   guint withdrawn = 0;
 
-  link_pair (fixture->requestor, lender->node);
+  kiln_test_engine_link (fixture->requestor, lender->node);
   job = make_job (fixture, "1-2", 0);
   start_job (job);
   wait_for (first_done_second_out, job, "frame 1 to be verified and frame 2 assigned");
@@ -1042,7 +932,7 @@ test_cancel (JobFixture       *fixture,
   g_autoptr(GError) error = NULL;
   KilnUint256 cost;
 
-  link_pair (fixture->requestor, lender->node);
+  kiln_test_engine_link (fixture->requestor, lender->node);
   job = make_job (fixture, "1-2", 0);
   start_job (job);
   wait_for (job_rendering, job, "the first subtask to be accepted");
@@ -1150,10 +1040,10 @@ test_paid (JobFixture    *fixture,
   wallet = funded_wallet (&chain, fixture->requestor->key, "10", "100");
   a = lender_new (fixture->provider);
   b = lender_new (fixture->provider);
-  link_pair (fixture->requestor, a->node);
-  link_pair (fixture->requestor, b->node);
-  before_a = token_balance_of (node_address (a->node));
-  before_b = token_balance_of (node_address (b->node));
+  kiln_test_engine_link (fixture->requestor, a->node);
+  kiln_test_engine_link (fixture->requestor, b->node);
+  before_a = token_balance_of (kiln_test_engine_address (a->node));
+  before_b = token_balance_of (kiln_test_engine_address (b->node));
 
   /* The wallet's balance decides, and its chain and token are announced. */
   job = kiln_render_job_new (fixture->requestor->engine, render.blender, render.sandbox,
@@ -1182,12 +1072,13 @@ test_paid (JobFixture    *fixture,
       g_assert_true (record->has_tx_hash);
       g_assert_true (record->notified);
       g_assert_nonnull (record->payment_key);
-      sum = kiln_address_equal (&record->provider, node_address (a->node)) ? &owed_a : &owed_b;
+      sum = kiln_address_equal (&record->provider, kiln_test_engine_address (a->node))
+            ? &owed_a : &owed_b;
       g_assert_true (kiln_uint256_add (sum, sum, &record->owed));
     }
 
-  after_a = token_balance_of (node_address (a->node));
-  after_b = token_balance_of (node_address (b->node));
+  after_a = token_balance_of (kiln_test_engine_address (a->node));
+  after_b = token_balance_of (kiln_test_engine_address (b->node));
   g_assert_true (kiln_uint256_sub (&after_a, &after_a, &before_a));
   g_assert_true (kiln_uint256_sub (&after_b, &after_b, &before_b));
   assert_u256 (&after_a, &owed_a);
