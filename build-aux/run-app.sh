@@ -11,6 +11,12 @@
 # exits; its standard input is a pipe from this script, so it also stops if the script is
 # killed. A devnet already running for the same state file is used instead of a new one.
 #
+# Then two local providers: `kiln-node run --lend --cores 1` on 127.0.0.1, each with a
+# throwaway account and data folder in this script's temporary folder, paid on the devnet
+# (they never send transactions, so they need no ETH). The app starts with --bootstrap
+# pointing at both, so that a dropped .blend renders across them. They stop when the app
+# exits; their output is in the temporary folder while they run (provider-N.log).
+#
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
 
@@ -57,9 +63,17 @@ chmod 700 "$state_dir" 2>/dev/null || true
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-run.XXXXXX")
 devnet_pid=
+provider_pids=
 
 cleanup ()
 {
+  # The providers first: they hand back their work while the devnet still answers.
+  for pid in $provider_pids; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in $provider_pids; do
+    wait "$pid" 2>/dev/null || true
+  done
   # Closing the pipe asks the devnet to stop; SIGTERM makes sure.
   exec 3>&-
   if [ -n "$devnet_pid" ] && kill -0 "$devnet_pid" 2>/dev/null; then
@@ -133,10 +147,70 @@ else
 fi
 
 export KILN_DEVNET_STATE="$state_file"
+
+# --- two local providers --------------------------------------------------------------------
+kiln_node=$builddir/src/kiln-node/kiln-node
+rpc_url=$(sed -n 's/^ *"rpc_url": *"\([^"]*\)".*/\1/p' "$state_file" | head -n 1)
+token=$(sed -n 's/^ *"token": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$state_file" | head -n 1)
+bootstrap=
+
+# Starts provider $1 and waits until it lends; sets $endpoint to its HOST:PORT.
+start_provider ()
+{
+  dir=$work/$1
+  log=$work/$1.log
+  "$kiln_node" identity create --light --data-dir "$dir" --password-file "$work/password" \
+    >/dev/null 3>&- || return 1
+  # --json: one JSON object per line, whatever the locale.
+  "$kiln_node" run --lend --cores 1 --listen 127.0.0.1:0 --json \
+    --data-dir "$dir" --password-file "$work/password" --rpc "$rpc_url" --token "$token" \
+    >"$log" 2>&1 3>&- &
+  pid=$!
+  provider_pids="$provider_pids $pid"
+
+  # The first start measures this computer with Blender, which takes a while.
+  tries=0
+  until grep -q '"event":"lending"' "$log" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run-app: provider $1 did not start:" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    tries=$((tries + 1))
+    if [ "$tries" -gt 3000 ]; then
+      echo "run-app: provider $1 did not start within five minutes:" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  port=$(sed -n 's/.*"listen-port":\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+  address=$(sed -n 's/^{"address":"\(0x[0-9a-fA-F]*\)".*/\1/p' "$log" | head -n 1)
+  echo "run-app: provider $1 ($address) lends 1 core on 127.0.0.1:$port"
+  endpoint=127.0.0.1:$port
+}
+
+if [ ! -x "$kiln_node" ]; then
+  echo "run-app: $kiln_node is not built; starting the app without local providers" >&2
+elif [ -z "$rpc_url" ] || [ -z "$token" ]; then
+  echo "run-app: no RPC URL or token in $state_file; starting the app without local" \
+       "providers" >&2
+else
+  # A throwaway password for throwaway accounts.
+  (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$work/password")
+  echo "run-app: starting two local providers…"
+  for name in provider-1 provider-2; do
+    if start_provider "$name"; then
+      bootstrap="$bootstrap --bootstrap $endpoint"
+    fi
+  done
+fi
+
 export GSETTINGS_SCHEMA_DIR="$builddir/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
 export XDG_DATA_DIRS="$srcdir/data:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
 
 # The app does not get the devnet's pipe: the devnet's life is this script's.
 status=0
-"$kiln" "$@" 3>&- || status=$?
+# shellcheck disable=SC2086
+"$kiln" $bootstrap "$@" 3>&- || status=$?
 exit "$status"

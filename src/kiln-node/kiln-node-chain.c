@@ -303,11 +303,21 @@ report_resumed (KilnNodeWallet *self,
                                                        : _("no reason recorded"));
       break;
 
+    /* One whole sentence per state, so that translators never have to fit a state's name
+     * into a sentence. */
     case KILN_PAYMENT_STATE_PENDING:
-    case KILN_PAYMENT_STATE_SIGNED:
-    default:
       g_printerr (_("Payment #%" PRId64 " left unfinished by an earlier run is still "
-                    "%s\n"), id, kiln_payment_state_to_string (kiln_payment_get_state (now)));
+                    "waiting to be signed\n"), id);
+      break;
+
+    case KILN_PAYMENT_STATE_SIGNED:
+      g_printerr (_("Payment #%" PRId64 " left unfinished by an earlier run is signed but "
+                    "still not sent\n"), id);
+      break;
+
+    default:
+      g_printerr (_("Payment #%" PRId64 " left unfinished by an earlier run is still not "
+                    "finished\n"), id);
       break;
     }
 }

@@ -4,7 +4,9 @@
  *
  * `run` opens the account and the data folder, starts a KilnEngine and a control socket in
  * the data folder, and runs until SIGINT or SIGTERM, then says goodbye to its peers and
- * exits 0. `peers` asks the node running with the same data folder, through that socket.
+ * exits 0. With --lend it is also a provider (kiln-node-lend.c), which on a signal first
+ * hands its running assignments back. `peers` asks the node running with the same data
+ * folder, through that socket.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 
 #include "kiln-node-account.h"
 #include "kiln-node-cli.h"
+#include "kiln-node-lend.h"
 
 /* The engine's log domains, shown by --verbose. */
 #define VERBOSE_DOMAINS "Kiln KilnNode"
@@ -163,10 +166,11 @@ json_add_time (JsonBuilder *builder,
 
 typedef struct
 {
-  KilnEngine *engine;    /* NULL while starting */
-  gboolean    stopping;
-  gboolean    done;
-  GError     *error;
+  KilnEngine   *engine;    /* NULL while starting */
+  KilnNodeLend *lend;      /* with --lend */
+  gboolean      stopping;
+  gboolean      done;
+  GError       *error;
 } Run;
 
 static void
@@ -338,6 +342,9 @@ on_signal (gpointer user_data)
   if (!run->stopping)
     {
       run->stopping = TRUE;
+      /* First the work: it is handed back while the links are still open. */
+      if (run->lend != NULL)
+        kiln_node_lend_stop (run->lend);
       g_message ("Stopping: saying goodbye to the peers (signal again to stop at once)");
       kiln_engine_stop_async (run->engine, NULL, on_stopped, run);
     }
@@ -392,7 +399,9 @@ node_run (KilnNodeContext  *ctx,
   gboolean lan = FALSE;
   gboolean verbose = FALSE;
   int max_links = KILN_ENGINE_MAX_LINKS;
-  const GOptionEntry entries[] = {
+  g_auto(KilnNodeLendOptions) lend_options = KILN_NODE_LEND_OPTIONS_INIT;
+  g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (GOptionEntry));
+  const GOptionEntry run_entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
       N_("Listen for links on HOST:PORT, and for discovery on the same UDP port (default: "
          "*:4747, every interface; port 0 picks a free one)"), N_("HOST:PORT") },
@@ -402,17 +411,18 @@ node_run (KilnNodeContext  *ctx,
       N_("Find nodes on the local network by multicast"), NULL },
     { "roles", 0, 0, G_OPTION_ARG_STRING, &roles_text,
       N_("What this node announces: provider, requestor, bootstrap, separated by commas "
-         "(default: requestor)"), N_("LIST") },
+         "(default: requestor; provider with --lend)"), N_("LIST") },
     { "max-links", 0, 0, G_OPTION_ARG_INT, &max_links,
       N_("Keep at most N links open (default: 32)"), N_("N") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       N_("Log what the node does on standard error"), NULL },
-    G_OPTION_ENTRY_NULL
   };
+  const GOptionEntry end = G_OPTION_ENTRY_NULL;
   g_autoptr(KilnKey) key = NULL;
   g_autoptr(KilnStore) store = NULL;
   g_autoptr(KilnControl) control = NULL;
   g_autoptr(KilnEngine) engine = NULL;
+  g_autoptr(KilnNodeLend) lend = NULL;
   g_autofree char *host = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *db_path = NULL;
@@ -423,7 +433,11 @@ node_run (KilnNodeContext  *ctx,
   guint sigint_id;
   guint sigterm_id;
 
-  if (!kiln_node_context_parse_options (ctx, entries, NULL, &argc, &argv, error))
+  g_array_append_vals (entries, run_entries, G_N_ELEMENTS (run_entries));
+  kiln_node_lend_add_entries (entries, &lend_options);
+  g_array_append_val (entries, end);
+  if (!kiln_node_context_parse_options (ctx, (const GOptionEntry *) entries->data, NULL, &argc,
+                                        &argv, error))
     return FALSE;
 
   if (listen != NULL &&
@@ -446,14 +460,29 @@ node_run (KilnNodeContext  *ctx,
     }
   if (roles_text != NULL && !parse_roles (roles_text, &roles, error))
     return FALSE;
+  if (!kiln_node_lend_check_options (&lend_options, error))
+    return FALSE;
+  if (lend_options.lend)
+    roles = (roles_text != NULL ? roles : 0) | KILN_DHT_ROLE_PROVIDER;
   if (max_links < 1)
     {
       g_set_error (error, KILN_NODE_CLI_ERROR, KILN_NODE_CLI_ERROR_USAGE,
                    _("--max-links needs a positive number, not %d"), max_links);
       return FALSE;
     }
+  /* Standard output is for the node's own lines (and lending's events); the log, --verbose
+   * included, goes to standard error. */
+  g_log_writer_default_set_use_stderr (TRUE);
   if (verbose)
     g_setenv ("G_MESSAGES_DEBUG", VERBOSE_DOMAINS, TRUE);
+
+  /* Lending needs Blender and its benchmark: without them, no password is asked. */
+  if (lend_options.lend)
+    {
+      lend = kiln_node_lend_new (ctx, &lend_options, error);
+      if (lend == NULL)
+        return FALSE;
+    }
 
   key = kiln_node_account_unlock (ctx, NULL, error);
   if (key == NULL)
@@ -486,6 +515,17 @@ node_run (KilnNodeContext  *ctx,
   run.engine = engine;
   print_started (ctx, engine, socket_path);
 
+  if (lend != NULL)
+    {
+      if (!kiln_node_lend_start (lend, engine, store, data_dir, error))
+        {
+          kiln_engine_stop (engine);
+          kiln_control_stop (control);
+          return FALSE;
+        }
+      run.lend = lend;
+    }
+
   sigint_id = g_unix_signal_add (SIGINT, on_signal, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &run);
 
@@ -495,6 +535,7 @@ node_run (KilnNodeContext  *ctx,
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   kiln_control_stop (control);
+  g_clear_pointer (&lend, kiln_node_lend_free);
 
   if (run.error != NULL)
     {
@@ -704,7 +745,17 @@ const KilnNodeCommand kiln_node_run_command = {
      "the local network, and keeps links to the nodes it finds. Runs until SIGINT\n"
      "or SIGTERM, then closes its links cleanly and exits 0. While it runs,\n"
      "“kiln-node peers” with the same --data-dir shows its peers (through the\n"
-     "socket DIR/control.sock, private to the user)."),
+     "socket DIR/control.sock, private to the user).\n"
+     "\n"
+     "With --lend the node is also a provider: it offers on render tasks within\n"
+     "--cores, --memory and --min-price, renders the subtasks it is assigned with\n"
+     "Blender in a sandbox, and is paid in GNT to its own account. Without a desktop\n"
+     "session the computer counts as idle (--idle-only follows the session where\n"
+     "there is one). Each event is one line on standard output (with --json, one\n"
+     "JSON object with an \"event\" member): lending, offered, accepted, rendering,\n"
+     "result-sent, ended, earned, paid, confirmed, unconfirmed, paused, resumed,\n"
+     "stopped. Earnings are kept in DIR/kiln.db and count once the chain shows the\n"
+     "payment. On SIGINT or SIGTERM, running subtasks are handed back first."),
   node_run,
   NULL,
 };

@@ -24,6 +24,7 @@
 #include "eth/kiln-uint256.h"
 #include "eth/kiln-wallet.h"
 
+#include "market/kiln-earnings.h"
 #include "market/kiln-market.h"
 #include "market/kiln-market-bodies.h"
 #include "market/kiln-offer.h"

@@ -134,6 +134,9 @@ void            kiln_provider_agent_update_status (KilnProviderAgent *self);
 void            kiln_provider_agent_emit_finished (KilnProviderAgent *self,
                                                    const char        *terms,
                                                    const char        *reason);
+/* ::accepted */
+void            kiln_provider_agent_emit_accepted (KilnProviderAgent *self,
+                                                   KilnAssignment    *assignment);
 gint64          kiln_provider_agent_now           (void);
 
 /* kiln-provider-agent-work.c */

@@ -141,9 +141,10 @@ kiln_assignment_end (KilnAssignment    *assignment,
         g_autoptr(KilnCancelBody) cancel = NULL;
         g_autoptr(GBytes) body = NULL;
 
+        /* The reason code, not the sentence: the requestor puts it in its own words. */
         g_info ("Handing back the assignment %s: %s", assignment->terms_hex, text);
         cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, kiln_terms_get_digest (assignment->terms),
-                                       text);
+                                       reason);
         body = kiln_cancel_body_encode (cancel, NULL);
         g_assert (body != NULL);
         kiln_provider_agent_send (self, &assignment->requestor, KILN_MESSAGE_CANCEL, body);
@@ -467,6 +468,7 @@ kiln_provider_agent_on_assign (KilnEngine     *engine,
 
   g_info ("Accepted the assignment %s from %s", assignment->terms_hex,
           assignment->requestor_string);
+  kiln_provider_agent_emit_accepted (self, assignment);
   send_then (assignment, KILN_MESSAGE_ACCEPT, kiln_terms_get_bytes (assignment->terms),
               start_fetching);
 }

@@ -35,6 +35,8 @@ enum {
   SIGNAL_EARNED,
   SIGNAL_PAID,
   SIGNAL_FINISHED,
+  SIGNAL_OFFERED,
+  SIGNAL_ACCEPTED,
   N_SIGNALS
 };
 
@@ -224,6 +226,16 @@ kiln_provider_agent_emit_finished (KilnProviderAgent *self,
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, terms, reason);
 }
 
+void
+kiln_provider_agent_emit_accepted (KilnProviderAgent *self,
+                                   KilnAssignment    *assignment)
+{
+  g_autofree char *frames = format_frames (assignment->subtask);
+
+  g_signal_emit (self, signals[SIGNAL_ACCEPTED], 0, assignment->terms_hex,
+                 assignment->requestor_string, frames);
+}
+
 /* Offers -------------------------------------------------------------------------------- */
 
 KilnAgentOffer *
@@ -364,6 +376,11 @@ consider_announcement (KilnProviderAgent    *self,
 
   g_info ("Offering on task %s", task_hex);
   kiln_provider_agent_send (self, requestor, KILN_MESSAGE_OFFER, kiln_offer_get_bytes (offer));
+  {
+    g_autofree char *requestor_string = kiln_address_to_string (requestor);
+
+    g_signal_emit (self, signals[SIGNAL_OFFERED], 0, task_hex, requestor_string);
+  }
 }
 
 static void
@@ -809,6 +826,22 @@ kiln_provider_agent_get_current_frames (KilnProviderAgent *self)
   return self->current_frames;
 }
 
+gboolean
+kiln_provider_agent_get_current_frame_range (KilnProviderAgent *self,
+                                             int               *first,
+                                             int               *last)
+{
+  g_return_val_if_fail (KILN_IS_PROVIDER_AGENT (self), FALSE);
+
+  if (self->current == NULL)
+    return FALSE;
+  if (first != NULL)
+    *first = self->current->subtask->frame_start;
+  if (last != NULL)
+    *last = self->current->subtask->frame_end;
+  return TRUE;
+}
+
 double
 kiln_provider_agent_get_progress (KilnProviderAgent *self)
 {
@@ -1026,6 +1059,12 @@ kiln_provider_agent_class_init (KilnProviderAgentClass *klass)
   signals[SIGNAL_FINISHED] =
     g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_OFFERED] =
+    g_signal_new ("offered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_ACCEPTED] =
+    g_signal_new ("accepted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void

@@ -64,7 +64,12 @@ G_DECLARE_FINAL_TYPE (KilnProviderAgent, kiln_provider_agent, KILN, PROVIDER_AGE
  *     @tx_hash paid for those terms.
  *   ::finished (const char *terms, const char *reason): an assignment ended; @reason is
  *     NULL when its result was sent, else the reason code sent to the requestor (or
- *     "cancelled" when the requestor cancelled it). */
+ *     "cancelled" when the requestor cancelled it).
+ *   ::offered (const char *task, const char *requestor): an offer on the task with this ID
+ *     (hex) was sent to @requestor (EIP-55 address).
+ *   ::accepted (const char *terms, const char *requestor, const char *frames): the
+ *     assignment with this terms digest (hex) from @requestor was accepted; @frames as in
+ *     "current-frames". */
 
 /* @work_dir holds one folder per assignment (the scene's files and the output) while it
  * runs; it is made if missing, and folders left there by an earlier run are deleted when the
@@ -96,6 +101,11 @@ gboolean           kiln_provider_agent_get_running        (KilnProviderAgent *se
 
 const char        *kiln_provider_agent_get_current_requestor (KilnProviderAgent *self);
 const char        *kiln_provider_agent_get_current_frames (KilnProviderAgent *self);
+/* The first and last frame of the subtask in "current-frames" (notified with it), for
+ * sentences whose grammar depends on the number of frames; FALSE when none. */
+gboolean           kiln_provider_agent_get_current_frame_range (KilnProviderAgent *self,
+                                                                int               *first,
+                                                                int               *last);
 double             kiln_provider_agent_get_progress       (KilnProviderAgent *self);
 guint              kiln_provider_agent_get_n_running      (KilnProviderAgent *self);
 guint              kiln_provider_agent_get_n_done         (KilnProviderAgent *self);

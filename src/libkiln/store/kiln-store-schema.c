@@ -213,12 +213,38 @@ static const char render_jobs_v1[] =
   ") STRICT, WITHOUT ROWID;"
   "CREATE INDEX render_payments_by_key ON render_payments (payment_key);";
 
+/* What this node earned as a provider (market/kiln-earnings.c), one row per terms digest: the
+ * task, the requestor and the amount it approved (decimal base units, as the APPROVE message
+ * carries it, readable in the sqlite3 shell); the transaction it says paid it; and, once the
+ * chain shows that transaction paying this node enough, the block and time it was confirmed.
+ * reason says why a payment is not confirmed (yet). */
+static const char earnings_v1[] =
+  "CREATE TABLE earnings ("
+  "  terms            BLOB PRIMARY KEY CHECK (length (terms) = 32),"
+  "  task_id          BLOB NOT NULL CHECK (length (task_id) = 32),"
+  "  requestor        BLOB NOT NULL CHECK (length (requestor) = 20),"
+  "  amount           TEXT NOT NULL CHECK (amount <> '' AND amount NOT GLOB '*[^0-9]*'"
+  "                                        AND length (amount) <= 78),"
+  "  approved_at      INTEGER NOT NULL,"
+  "  state            TEXT NOT NULL CHECK (state IN ('approved', 'paid', 'confirmed')),"
+  "  tx_hash          BLOB CHECK (tx_hash IS NULL OR length (tx_hash) = 32),"
+  "  paid_at          INTEGER NOT NULL DEFAULT 0,"
+  "  confirmed_block  INTEGER CHECK (confirmed_block IS NULL OR confirmed_block >= 0),"
+  "  confirmed_at     INTEGER NOT NULL DEFAULT 0,"
+  "  reason           TEXT,"
+  "  CHECK ((state = 'approved') = (tx_hash IS NULL)),"
+  "  CHECK ((state = 'confirmed') = (confirmed_block IS NOT NULL))"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX earnings_by_tx ON earnings (tx_hash) WHERE tx_hash IS NOT NULL;"
+  "CREATE INDEX earnings_by_approved ON earnings (approved_at);";
+
 static const KilnStoreMigration migrations[] = {
   { "payment ledger", ledger_v1 },
   { "peer table", peers_v1 },
   { "market reputation", market_reputation_v1 },
   { "banned peers", banned_peers_v1 },
   { "render jobs", render_jobs_v1 },
+  { "earnings", earnings_v1 },
 };
 
 const KilnStoreMigration *
