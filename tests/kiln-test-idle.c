@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "kiln-test-idle.h"
+#include "kiln-test-link.h"
 
 static const char mutter_xml[] =
   "<node>"
@@ -468,4 +469,42 @@ fake_upower_set_on_battery (FakeServices *services,
                                                 &changed, NULL),
                                  &error);
   g_assert_no_error (error);
+}
+
+static gboolean
+monitor_is_idle (gpointer data)
+{
+  return kiln_idle_monitor_get_idle (data);
+}
+
+KilnProvider *
+kiln_test_idle_provider_new (FakeServices *services,
+                             guint         cores)
+{
+  g_autoptr(GDBusConnection) session = NULL;
+  g_autoptr(GDBusConnection) system = NULL;
+  g_autoptr(KilnLendingPolicy) policy = NULL;
+  g_autoptr(KilnIdleMonitor) monitor = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fake_mutter_own (services, TRUE);
+  fake_mutter_set_idletime (services, 10 * 60 * 1000);
+  session = fake_services_connect (services, FALSE);
+  system = fake_services_connect (services, TRUE);
+
+  policy = kiln_lending_policy_new ();
+  kiln_lending_policy_set_cpu_threshold_percent (policy, 100);
+  kiln_lending_policy_set_idle_delay_minutes (policy, 0);
+  g_assert_true (kiln_lending_policy_set_min_price (policy, "0.5", &error));
+  g_assert_no_error (error);
+  kiln_lending_policy_set_cores (policy, cores);
+  kiln_lending_policy_set_enabled (policy, TRUE);
+  monitor = g_object_new (KILN_TYPE_IDLE_MONITOR,
+                          "policy", policy,
+                          "session-bus", session,
+                          "system-bus", system,
+                          NULL);
+  kiln_test_wait_until (monitor_is_idle, monitor);
+
+  return kiln_provider_new (policy, monitor);
 }

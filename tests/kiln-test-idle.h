@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "kiln-provider.h"
+
 G_BEGIN_DECLS
 
 typedef struct _FakeServices FakeServices;
@@ -46,5 +48,13 @@ void             fake_upower_own                    (FakeServices *services,
                                                      gboolean      own);
 void             fake_upower_set_on_battery         (FakeServices *services,
                                                      gboolean      on_battery);
+
+/* A provider on a computer that is idle for good: Mutter on @services' buses reports ten
+ * minutes without input, and the lending policy (enabled, @cores cores, at least 0.5 GNT per
+ * CPU-hour, no idle delay, whatever CPU other programs use: parallel builds and tests must
+ * not decide) lets it lend. Returns once its idle monitor says idle; the provider holds the
+ * policy and the monitor. */
+KilnProvider    *kiln_test_idle_provider_new        (FakeServices *services,
+                                                     guint         cores);
 
 G_END_DECLS

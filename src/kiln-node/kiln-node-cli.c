@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static const KilnNodeCommand *const commands[] = {
   &kiln_node_wallet_command,
   &kiln_node_run_command,
   &kiln_node_peers_command,
+  &kiln_node_render_command,
   NULL
 };
 
@@ -214,6 +216,20 @@ kiln_node_context_ensure_data_dir (KilnNodeContext  *ctx,
     }
 
   return TRUE;
+}
+
+gboolean
+kiln_node_usage_error (GError     **error,
+                       const char  *format,
+                       ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (KILN_NODE_CLI_ERROR, KILN_NODE_CLI_ERROR_USAGE,
+                                                format, args));
+  va_end (args);
+  return FALSE;
 }
 
 void

@@ -63,6 +63,7 @@ extern const KilnNodeCommand kiln_node_identity_command;
 extern const KilnNodeCommand kiln_node_wallet_command;
 extern const KilnNodeCommand kiln_node_run_command;
 extern const KilnNodeCommand kiln_node_peers_command;
+extern const KilnNodeCommand kiln_node_render_command;
 
 /* Runs the command line and returns the process exit status. */
 int       kiln_node_cli_run                   (int                  argc,
@@ -88,6 +89,11 @@ char     *kiln_node_context_get_keystore      (KilnNodeContext     *ctx);
 /* Makes the data dir, private to the user (0700), when it is missing. */
 gboolean  kiln_node_context_ensure_data_dir   (KilnNodeContext     *ctx,
                                                GError             **error);
+
+/* Sets @error to a KILN_NODE_CLI_ERROR_USAGE error and returns FALSE. */
+gboolean  kiln_node_usage_error               (GError             **error,
+                                               const char          *format,
+                                               ...) G_GNUC_PRINTF (2, 3);
 
 /* Writes @root as one line of JSON to stdout. */
 void      kiln_node_print_json                (JsonNode            *root);
