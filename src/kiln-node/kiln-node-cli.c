@@ -173,8 +173,10 @@ kiln_node_context_get_data_dir (KilnNodeContext *ctx)
 {
   g_return_val_if_fail (ctx != NULL, NULL);
 
+  /* Absolute, so that what is made from it (the control socket, the lending work folder)
+   * does not depend on where the node is later asked from. */
   if (ctx->data_dir != NULL)
-    return g_strdup (ctx->data_dir);
+    return g_canonicalize_filename (ctx->data_dir, NULL);
 
   return g_build_filename (g_get_user_data_dir (), "kiln", NULL);
 }

@@ -115,25 +115,6 @@ kiln_node_lend_add_entries (GArray              *entries,
   g_array_append_vals (entries, lend_entries, G_N_ELEMENTS (lend_entries));
 }
 
-static gboolean
-usage_error (GError     **error,
-             const char  *format,
-             ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-usage_error (GError     **error,
-             const char  *format,
-             ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  if (error != NULL)
-    *error = g_error_new_valist (KILN_NODE_CLI_ERROR, KILN_NODE_CLI_ERROR_USAGE, format, args);
-  va_end (args);
-  return FALSE;
-}
-
 /* The minimum price in base units per CPU-hour. */
 static gboolean
 parse_min_price (const char   *text,
@@ -143,10 +124,11 @@ parse_min_price (const char   *text,
   g_autoptr(GError) local_error = NULL;
 
   if (!kiln_uint256_parse_units (out, text, KILN_MARKET_TOKEN_DECIMALS, "GNT", &local_error))
-    return usage_error (error, _("--min-price needs an amount of GNT per CPU-hour such as "
-                                 "0.5, not “%s”: %s"), text, local_error->message);
+    return kiln_node_usage_error (error,
+                                  _("--min-price needs an amount of GNT per CPU-hour such as "
+                                    "0.5, not “%s”: %s"), text, local_error->message);
   if (kiln_uint256_bit_length (out) > KILN_MARKET_AMOUNT_BITS)
-    return usage_error (error, _("--min-price “%s” is more than any task can pay"), text);
+    return kiln_node_usage_error (error, _("--min-price “%s” is more than any task can pay"), text);
   return TRUE;
 }
 
@@ -177,26 +159,27 @@ kiln_node_lend_check_options (const KilnNodeLendOptions  *options,
   if (!options->lend)
     {
       if (without != NULL)
-        return usage_error (error, _("%s is for lending: add --lend"), without);
+        return kiln_node_usage_error (error, _("%s is for lending: add --lend"), without);
       return TRUE;
     }
 
   if (options->cores != -1 && (options->cores < 1 || options->cores > KILN_MARKET_MAX_CORES))
-    return usage_error (error, _("--cores needs a number of cores from 1 to %d, not %d"),
-                        KILN_MARKET_MAX_CORES, options->cores);
+    return kiln_node_usage_error (error, _("--cores needs a number of cores from 1 to %d, not %d"),
+                                  KILN_MARKET_MAX_CORES, options->cores);
   if (options->memory_mib != -1 && options->memory_mib < 1)
-    return usage_error (error, _("--memory needs a positive number of MiB, not %d"),
-                        options->memory_mib);
+    return kiln_node_usage_error (error, _("--memory needs a positive number of MiB, not %d"),
+                                  options->memory_mib);
   if (options->cpu_threshold != -1 &&
       (options->cpu_threshold < 1 || options->cpu_threshold > 100))
-    return usage_error (error, _("--cpu-threshold needs a percentage from 1 to 100, not %d"),
-                        options->cpu_threshold);
+    return kiln_node_usage_error (error,
+                                  _("--cpu-threshold needs a percentage from 1 to 100, not %d"),
+                                  options->cpu_threshold);
   if (options->min_price != NULL && !parse_min_price (options->min_price, &price, error))
     return FALSE;
   if (options->work_dir != NULL && options->work_dir[0] == '\0')
-    return usage_error (error, _("%s needs a value, not an empty string"), "--work-dir");
+    return kiln_node_usage_error (error, _("%s needs a value, not an empty string"), "--work-dir");
   if (options->blender != NULL && options->blender[0] == '\0')
-    return usage_error (error, _("%s needs a value, not an empty string"), "--blender");
+    return kiln_node_usage_error (error, _("%s needs a value, not an empty string"), "--blender");
 
   return TRUE;
 }
@@ -587,7 +570,9 @@ kiln_node_lend_new (KilnNodeContext            *ctx,
   self->json = ctx->json;
   self->normal_priority = options->normal_priority;
   self->idle_only = options->idle_only;
-  self->work_dir = g_strdup (options->work_dir);
+  /* The agent needs an absolute folder; a relative one is taken from here. */
+  if (options->work_dir != NULL)
+    self->work_dir = g_canonicalize_filename (options->work_dir, NULL);
   self->assignments = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, assignment_free);
   self->reasons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
