@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * kiln-earnings.c: the object, the records in memory and in the store.
+ * kiln-earnings.c: the object and the records in memory.
+ * kiln-earnings-db.c: the records in the store, on its worker thread.
  * kiln-earnings-check.c: checking payments on the chain.
  */
 #pragma once
@@ -66,6 +67,34 @@ gboolean kiln_earnings_write_outcome_finish (KilnEarnings   *self,
                                              GError        **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KilnEarningsOutcome, kiln_earnings_outcome_free)
+
+/* kiln-earnings-db.c */
+
+typedef enum
+{
+  KILN_EARNINGS_OP_LOAD,
+  KILN_EARNINGS_OP_ADD,
+  KILN_EARNINGS_OP_PAID,
+  KILN_EARNINGS_OP_OUTCOME,
+} KilnEarningsOp;
+
+/* One call's inputs and, once it ran, the rows it wrote or read. */
+typedef struct
+{
+  KilnEarningsOp       op;
+  KilnEarningRecord    input;      /* OP_ADD: the new record; OP_PAID: terms and tx_hash */
+  gint64               now;
+  KilnEarningsOutcome *outcome;    /* KILN_EARNINGS_OP_OUTCOME */
+  GPtrArray           *records;    /* KilnEarningRecord, as stored afterwards */
+  gboolean             changed;    /* whether anything was written */
+} KilnEarningsRequest;
+
+KilnEarningsRequest *kiln_earnings_request_new  (KilnEarningsOp       op);
+void                 kiln_earnings_request_free (gpointer             data);
+/* What runs @request on the store's worker thread. */
+KilnStoreFunc        kiln_earnings_request_func (KilnEarningsRequest *request);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KilnEarningsRequest, kiln_earnings_request_free)
 
 /* kiln-earnings-check.c */
 
