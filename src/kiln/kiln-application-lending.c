@@ -1,12 +1,13 @@
-/* kiln-application-lending.c: the engine's provider, its settings and the tray
+/* kiln-application-lending.c: the engine's provider, its settings, the market and the tray
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The application owns the lending policy, the idle monitor and the provider for as long as
- * it runs, with or without a window. The lending-* settings drive the policy; the policy's
- * "enabled" also flows back, so that the tray's Pause and Resume show up in the settings and
- * on the page. While Kiln may run in the background and lends, or shows its tray item, it
- * holds itself, so that closing the window leaves it running.
+ * The application owns the lending policy, the idle monitor, the provider and the lender
+ * (the provider agent over the session's node, kiln-lender.c) for as long as it runs, with
+ * or without a window. The lending-* settings drive the policy; the policy's "enabled" also
+ * flows back, so that the tray's Pause and Resume show up in the settings and on the page.
+ * While Kiln may run in the background and lends, or shows its tray item, it holds itself,
+ * so that closing the window leaves it running.
  */
 
 #include "config.h"
@@ -214,10 +215,12 @@ _kiln_application_lending_startup (KilnApplication *self)
                                      "session-bus", bus,
                                      NULL);
   self->provider = kiln_provider_new (self->policy, self->idle_monitor);
+  /* Work from the market, while lending is on and the session's node runs. */
+  self->lender = kiln_lender_new (self->provider, self->session);
 
   if (bus != NULL)
     {
-      self->tray = kiln_tray_new (bus, self->provider, APP_ID);
+      self->tray = kiln_tray_new (bus, self->lender, APP_ID);
       g_signal_connect_object (self->tray, "activate",
                                G_CALLBACK (kiln_application_tray_activate_cb), self,
                                G_CONNECT_SWAPPED);
@@ -250,6 +253,8 @@ _kiln_application_lending_shutdown (KilnApplication *self)
   if (self->policy != NULL)
     g_signal_handlers_disconnect_by_data (self->policy, self);
   g_clear_object (&self->tray);
+  /* Work still running goes back to its requestors while the node is still up. */
+  g_clear_object (&self->lender);
   g_clear_object (&self->provider);
   g_clear_object (&self->idle_monitor);
   g_clear_object (&self->policy);
@@ -261,4 +266,12 @@ kiln_application_get_provider (KilnApplication *self)
   g_return_val_if_fail (KILN_IS_APPLICATION (self), NULL);
 
   return self->provider;
+}
+
+KilnLender *
+kiln_application_get_lender (KilnApplication *self)
+{
+  g_return_val_if_fail (KILN_IS_APPLICATION (self), NULL);
+
+  return self->lender;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kiln-application.h"
+#include "kiln-lender.h"
 #include "kiln-tray.h"
 #include "kiln-window.h"
 
@@ -33,10 +34,12 @@ struct _KilnApplication
   KilnLendingPolicy *policy;
   KilnIdleMonitor   *idle_monitor;
   KilnProvider      *provider;
+  KilnLender        *lender;              /* the provider agent over the session's node */
   KilnTray          *tray;
   guint              start_hidden_id;     /* a --background start waiting for the tray */
   guint              start_hidden : 1;    /* --background: the first activation opens nothing */
   guint              background_held : 1; /* held so that closing the window leaves Kiln running */
+
 
   /* Running in the background and at login (kiln-application-background.c) */
   GCancellable      *portal_cancellable;
@@ -52,6 +55,7 @@ void        _kiln_application_lending_startup     (KilnApplication *self);
 void        _kiln_application_lending_shutdown    (KilnApplication *self);
 /* Started with --background: no window until asked for one. */
 void        _kiln_application_start_hidden        (KilnApplication *self);
+
 
 void        _kiln_application_background_startup  (KilnApplication *self);
 void        _kiln_application_background_shutdown (KilnApplication *self);

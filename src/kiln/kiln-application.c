@@ -525,6 +525,7 @@ kiln_application_dispose (GObject *object)
 
   g_clear_object (&self->key);
   g_clear_object (&self->tray);
+  g_clear_object (&self->lender);
   g_clear_object (&self->provider);
   g_clear_object (&self->idle_monitor);
   g_clear_object (&self->policy);

@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "libkiln.h"
+#include "kiln-lender.h"
 #include "kiln-session.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,9 @@ KilnSession      *kiln_application_get_session         (KilnApplication      *se
 gboolean          kiln_application_get_busy            (KilnApplication      *self);
 /* The provider that lends this computer, following the lending-* settings. */
 KilnProvider     *kiln_application_get_provider        (KilnApplication      *self);
+/* What takes work from the market with that provider over the session's node, and says
+ * what lending does. */
+KilnLender       *kiln_application_get_lender          (KilnApplication      *self);
 /* The cores lent while "lending-cores" is 0: half the processors, at least one. */
 guint             kiln_application_get_auto_cores      (void);
 

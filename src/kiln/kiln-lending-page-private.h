@@ -22,6 +22,8 @@ struct _KilnLendingPage
   GtkProgressBar      *progress_bar;
   GtkLabel            *today_label;
   GtkLabel            *total_label;
+  AdwActionRow        *pending_row;
+  GtkLabel            *pending_label;
   GtkLabel            *earnings_note;
   AdwComboRow         *cores_row;
   GtkSpinButton       *memory_spin;
@@ -43,31 +45,21 @@ struct _KilnLendingPage
   GtkSwitch           *login_switch;
 
   GSettings           *settings;
-  KilnProvider        *provider;
+  KilnLender          *lender;
+  KilnProvider        *provider;         /* the lender's */
   KilnRenderRun       *run;              /* the render whose progress is shown */
-  KilnSession         *session;
-  KilnWallet          *wallet;
-  GCancellable        *wallet_cancellable;
-  GCancellable        *earnings_cancellable;
-  GPtrArray           *earnings;         /* KilnWalletEntry: incoming, counted */
-  GError              *earnings_error;
-  guint                earnings_source;
+  KilnEarnings        *earnings;         /* the lender's, followed */
   guint                midnight_source;
-  guint                refresh_source;
 
   gboolean             syncing_schedule;
   gboolean             syncing_price;
 };
 
 /* kiln-lending-page-earnings.c */
-void _kiln_lending_page_sync_wallet   (KilnLendingPage *self);
-void _kiln_lending_page_set_wallet    (KilnLendingPage *self,
-                                       KilnWallet      *wallet);
-void _kiln_lending_page_show_earnings (KilnLendingPage *self);
-/* While the page is shown: asks the chain for the balances now and then. */
-void _kiln_lending_page_start_refresh (KilnLendingPage *self);
-void _kiln_lending_page_stop_refresh  (KilnLendingPage *self);
-/* Lets go of the wallet; for dispose. */
+/* Follows the lender's earnings (they change with the node). */
+void _kiln_lending_page_sync_earnings    (KilnLendingPage *self);
+void _kiln_lending_page_show_earnings    (KilnLendingPage *self);
+/* Lets go of the earnings; for dispose. */
 void _kiln_lending_page_dispose_earnings (KilnLendingPage *self);
 
 G_END_DECLS

@@ -5,8 +5,9 @@
  *
  * Every control edits a GSettings key; the application binds those keys to the engine's
  * lending policy, so the page, the tray and `gsettings` always agree. What the page shows
- * comes from the engine: the provider's state and status sentence, the progress of its
- * oldest render, and the token transfers the wallet finds on the chain.
+ * comes from the lender (kiln-lender.h): its state and the sentence saying what lending
+ * does or why it waits, the progress of the subtask worked on, and the node's earnings
+ * confirmed on the chain.
  */
 
 #include "config.h"
@@ -30,29 +31,47 @@ static void
 kiln_lending_page_sync_state (KilnLendingPage *self)
 {
   GtkWidget *image = GTK_WIDGET (self->state_image);
+  const char *requestor = kiln_lender_get_requestor (self->lender);
+  g_autofree char *tooltip = NULL;
   const char *icon_name;
   const char *style = NULL;
 
-  gtk_label_set_label (self->status_label, kiln_provider_get_status (self->provider));
+  gtk_label_set_label (self->status_label, kiln_lender_get_status (self->lender));
+  /* The sentence shortens the requestor's address; the whole of it is a hover away. */
+  if (requestor != NULL)
+    /* Translators: the full address of the requestor whose subtask this computer works on */
+    tooltip = g_strdup_printf (_("Requestor: %s"), requestor);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), tooltip);
 
-  switch (kiln_provider_get_state (self->provider))
+  switch (kiln_lender_get_state (self->lender))
     {
-    case KILN_PROVIDER_STATE_LENDING:
+    case KILN_LENDER_STATE_RENDERING:
+      icon_name = "kiln-render-symbolic";
+      style = "success";
+      break;
+
+    case KILN_LENDER_STATE_READY:
       icon_name = "media-playback-start-symbolic";
       style = "success";
       break;
 
-    case KILN_PROVIDER_STATE_PAUSED:
+    case KILN_LENDER_STATE_PAUSED:
       icon_name = "media-playback-pause-symbolic";
       style = "warning";
       break;
 
-    case KILN_PROVIDER_STATE_WAITING:
+    case KILN_LENDER_STATE_BLOCKED:
+      icon_name = "dialog-warning-symbolic";
+      style = "warning";
+      break;
+
+    case KILN_LENDER_STATE_WAITING:
+    case KILN_LENDER_STATE_PREPARING:
       icon_name = "preferences-system-time-symbolic";
       style = "accent";
       break;
 
-    case KILN_PROVIDER_STATE_OFF:
+    case KILN_LENDER_STATE_OFF:
     default:
       icon_name = "media-playback-stop-symbolic";
       style = "dim-label";
@@ -67,35 +86,59 @@ kiln_lending_page_sync_state (KilnLendingPage *self)
   gtk_widget_add_css_class (image, style);
 }
 
-static void
-kiln_lending_page_sync_progress (KilnLendingPage *self)
+/* The progress of the render the provider watches, frame by frame. */
+static char *
+describe_run (KilnLendingPage *self,
+              guint            percent)
 {
-  const KilnRenderSpec *spec;
-  g_autofree char *text = NULL;
-  double fraction;
-  guint percent;
-  int frame;
-
-  gtk_widget_set_visible (self->progress_box, self->run != NULL);
-  if (self->run == NULL)
-    return;
-
-  spec = kiln_render_run_get_spec (self->run);
-  frame = kiln_render_run_get_frame (self->run);
-  fraction = CLAMP (kiln_render_run_get_fraction (self->run), 0.0, 1.0);
-  /* Never shows 100 % before the render is done. */
-  percent = (guint) floor (fraction * 100.0);
+  const KilnRenderSpec *spec = kiln_render_run_get_spec (self->run);
+  int frame = kiln_render_run_get_frame (self->run);
 
   if (kiln_provider_is_run_paused (self->provider, self->run))
     /* Translators: a paused render, "Paused at frame 12 · 35 %" */
-    text = g_strdup_printf (_("Paused at frame %d · %u %%"), frame, percent);
-  else if (spec->frame_end > spec->frame_start)
+    return g_strdup_printf (_("Paused at frame %d · %u %%"), frame, percent);
+  if (spec->frame_end > spec->frame_start)
     /* Translators: a render of several frames, "Frame 12 of 10–20 · 35 %" */
-    text = g_strdup_printf (_("Frame %d of %d–%d · %u %%"), frame, spec->frame_start,
+    return g_strdup_printf (_("Frame %d of %d–%d · %u %%"), frame, spec->frame_start,
                             spec->frame_end, percent);
+  /* Translators: a render of one frame, "Frame 12 · 35 %" */
+  return g_strdup_printf (_("Frame %d · %u %%"), frame, percent);
+}
+
+/* A subtask before or after its render: its scene still coming, or its images going back. */
+static char *
+describe_subtask (double fraction)
+{
+  if (fraction >= 1.0)
+    return g_strdup (_("Sending the images to the requestor…"));
+  return g_strdup (_("Getting the scene from the requestor…"));
+}
+
+static void
+kiln_lending_page_sync_progress (KilnLendingPage *self)
+{
+  gboolean working = kiln_lender_get_requestor (self->lender) != NULL;
+  g_autofree char *text = NULL;
+  double fraction;
+  guint percent;
+
+  gtk_widget_set_visible (self->progress_box, working || self->run != NULL);
+  if (!working && self->run == NULL)
+    return;
+
+  /* The agent's subtask, else a render the provider watches for someone else. */
+  if (working)
+    fraction = kiln_lender_get_progress (self->lender);
   else
-    /* Translators: a render of one frame, "Frame 12 · 35 %" */
-    text = g_strdup_printf (_("Frame %d · %u %%"), frame, percent);
+    fraction = kiln_render_run_get_fraction (self->run);
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  /* Never shows 100 % before the render is done. */
+  percent = (guint) floor (fraction * 100.0);
+
+  if (self->run != NULL)
+    text = describe_run (self, percent);
+  else
+    text = describe_subtask (fraction);
 
   gtk_label_set_label (self->progress_label, text);
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
@@ -503,40 +546,24 @@ kiln_lending_page_add_day_buttons (KilnLendingPage *self)
 /* --- GObject ------------------------------------------------------------------------------- */
 
 static void
-kiln_lending_page_map (GtkWidget *widget)
-{
-  KilnLendingPage *self = KILN_LENDING_PAGE (widget);
-
-  GTK_WIDGET_CLASS (kiln_lending_page_parent_class)->map (widget);
-
-  _kiln_lending_page_start_refresh (self);
-}
-
-static void
-kiln_lending_page_unmap (GtkWidget *widget)
-{
-  KilnLendingPage *self = KILN_LENDING_PAGE (widget);
-
-  _kiln_lending_page_stop_refresh (self);
-
-  GTK_WIDGET_CLASS (kiln_lending_page_parent_class)->unmap (widget);
-}
-
-static void
 kiln_lending_page_dispose (GObject *object)
 {
   KilnLendingPage *self = (KilnLendingPage *)object;
 
   _kiln_lending_page_dispose_earnings (self);
   kiln_lending_page_set_run (self, NULL);
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
+  if (self->lender != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->lender, self);
+      if (kiln_lender_get_session (self->lender) != NULL)
+        g_signal_handlers_disconnect_by_data (kiln_lender_get_session (self->lender), self);
+    }
   if (self->provider != NULL)
     g_signal_handlers_disconnect_by_data (self->provider, self);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
 
-  g_clear_object (&self->session);
+  g_clear_object (&self->lender);
   g_clear_object (&self->provider);
   g_clear_object (&self->settings);
 
@@ -551,9 +578,6 @@ kiln_lending_page_class_init (KilnLendingPageClass *klass)
 
   object_class->dispose = kiln_lending_page_dispose;
 
-  widget_class->map = kiln_lending_page_map;
-  widget_class->unmap = kiln_lending_page_unmap;
-
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/kiln-lending-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, state_image);
@@ -564,6 +588,8 @@ kiln_lending_page_class_init (KilnLendingPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, today_label);
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, total_label);
+  gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, pending_row);
+  gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, pending_label);
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, earnings_note);
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, cores_row);
   gtk_widget_class_bind_template_child (widget_class, KilnLendingPage, memory_spin);
@@ -609,26 +635,28 @@ kiln_lending_page_init (KilnLendingPage *self)
  * kiln_lending_page_setup:
  * @self: a #KilnLendingPage
  * @settings: the app's settings, with the lending-* keys
- * @provider: the provider the app lends with
- * @session: (nullable): the session whose wallet receives payments
+ * @lender: what the app lends with
  *
- * Binds the page's controls to @settings and starts following @provider and @session.
+ * Binds the page's controls to @settings and starts following @lender.
  */
 void
 kiln_lending_page_setup (KilnLendingPage *self,
                          GSettings       *settings,
-                         KilnProvider    *provider,
-                         KilnSession     *session)
+                         KilnLender      *lender)
 {
+  KilnProvider *provider;
+  KilnSession *session;
+
   g_return_if_fail (KILN_IS_LENDING_PAGE (self));
   g_return_if_fail (G_IS_SETTINGS (settings));
-  g_return_if_fail (KILN_IS_PROVIDER (provider));
-  g_return_if_fail (!session || KILN_IS_SESSION (session));
+  g_return_if_fail (KILN_IS_LENDER (lender));
   g_return_if_fail (self->settings == NULL);
 
+  provider = kiln_lender_get_provider (lender);
+  session = kiln_lender_get_session (lender);
   self->settings = g_object_ref (settings);
+  self->lender = g_object_ref (lender);
   self->provider = g_object_ref (provider);
-  self->session = session != NULL ? g_object_ref (session) : NULL;
 
   g_settings_bind (settings, "lending-enabled", self->lend_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
@@ -657,11 +685,20 @@ kiln_lending_page_setup (KilnLendingPage *self,
   kiln_lending_page_sync_price (self);
   kiln_lending_page_sync_schedule (self);
 
-  g_signal_connect_object (provider, "notify::state",
+  g_signal_connect_object (lender, "notify::state",
                            G_CALLBACK (kiln_lending_page_sync_state),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (provider, "notify::status",
+  g_signal_connect_object (lender, "notify::status",
                            G_CALLBACK (kiln_lending_page_sync_state),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (lender, "notify::requestor",
+                           G_CALLBACK (kiln_lending_page_sync_state),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (lender, "notify::requestor",
+                           G_CALLBACK (kiln_lending_page_sync_progress),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (lender, "notify::progress",
+                           G_CALLBACK (kiln_lending_page_sync_progress),
                            self, G_CONNECT_SWAPPED);
   /* Pausing and resuming change how the progress reads. */
   g_signal_connect_object (provider, "notify::n-runs",
@@ -676,14 +713,23 @@ kiln_lending_page_setup (KilnLendingPage *self,
   kiln_lending_page_sync_state (self);
   kiln_lending_page_sync_runs (self);
 
+  g_signal_connect_object (lender, "notify::earnings",
+                           G_CALLBACK (_kiln_lending_page_sync_earnings),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (lender, "notify::chain",
+                           G_CALLBACK (_kiln_lending_page_show_earnings),
+                           self, G_CONNECT_SWAPPED);
   if (session != NULL)
     {
       g_signal_connect_object (session, "notify::wallet",
-                               G_CALLBACK (_kiln_lending_page_sync_wallet),
+                               G_CALLBACK (_kiln_lending_page_show_earnings),
                                self, G_CONNECT_SWAPPED);
       g_signal_connect_object (session, "notify::state",
                                G_CALLBACK (_kiln_lending_page_show_earnings),
                                self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (session, "notify::key",
+                               G_CALLBACK (_kiln_lending_page_show_earnings),
+                               self, G_CONNECT_SWAPPED);
     }
-  _kiln_lending_page_sync_wallet (self);
+  _kiln_lending_page_sync_earnings (self);
 }

@@ -8,7 +8,7 @@
 #include <adwaita.h>
 
 #include "libkiln.h"
-#include "kiln-session.h"
+#include "kiln-lender.h"
 
 G_BEGIN_DECLS
 
@@ -16,12 +16,11 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KilnLendingPage, kiln_lending_page, KILN, LENDING_PAGE, AdwBin)
 
-/* Edits the lending keys of @settings, shows the state and the renders of @provider and what
- * the wallet of @session (may be NULL: no account) received. Call once, before the page is
- * shown. */
+/* Edits the lending keys of @settings, shows what @lender does (or why it waits), the
+ * progress of the subtask it works on (or of a render its provider watches) and what its
+ * node earned. Call once, before the page is shown. */
 void kiln_lending_page_setup (KilnLendingPage *self,
                               GSettings       *settings,
-                              KilnProvider    *provider,
-                              KilnSession     *session);
+                              KilnLender      *lender);
 
 G_END_DECLS

@@ -13,7 +13,8 @@ struct _KilnTray
   GObject          parent_instance;
 
   GDBusConnection *connection;
-  KilnProvider    *provider;
+  KilnLender      *lender;
+  KilnProvider    *provider;        /* the lender's: its policy is switched on and off */
   char            *app_id;
   char            *app_icon_name;   /* "APP-ID-symbolic" */
   char            *bus_name;        /* org.kde.StatusNotifierItem-PID-N */

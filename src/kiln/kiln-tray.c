@@ -23,8 +23,11 @@
  * again after 50 ms, 100 ms, 200 ms… this many times. */
 #define MAX_REGISTER_ATTEMPTS 8
 
-/* Lending is on but held back: the computer is in use, or work is stopped. */
+/* Lending is on but held back: the computer is in use, work is stopped, or Kiln cannot lend
+ * yet. */
 #define HELD_BACK_ICON_NAME "media-playback-pause-symbolic"
+/* A subtask is being worked on. */
+#define RENDERING_ICON_NAME "media-playback-start-symbolic"
 
 static const char item_xml[] =
   "<node>"
@@ -80,7 +83,7 @@ struct _KilnTrayClass
 enum {
   PROP_0,
   PROP_CONNECTION,
-  PROP_PROVIDER,
+  PROP_LENDER,
   PROP_APP_ID,
   PROP_REGISTERED,
   N_PROPS
@@ -102,16 +105,20 @@ G_DEFINE_FINAL_TYPE (KilnTray, kiln_tray, G_TYPE_OBJECT)
 static const char *
 item_status (KilnTray *self)
 {
-  switch (kiln_provider_get_state (self->provider))
+  switch (kiln_lender_get_state (self->lender))
     {
-    case KILN_PROVIDER_STATE_OFF:
+    case KILN_LENDER_STATE_OFF:
       return "Passive";
-    case KILN_PROVIDER_STATE_PAUSED:
+    case KILN_LENDER_STATE_PAUSED:
       /* Work stopped half-way is handed back if the computer stays busy until its
        * deadline: worth a look. */
+    case KILN_LENDER_STATE_BLOCKED:
+      /* Lending is on but cannot work: no Blender, no network. */
       return "NeedsAttention";
-    case KILN_PROVIDER_STATE_WAITING:
-    case KILN_PROVIDER_STATE_LENDING:
+    case KILN_LENDER_STATE_WAITING:
+    case KILN_LENDER_STATE_PREPARING:
+    case KILN_LENDER_STATE_READY:
+    case KILN_LENDER_STATE_RENDERING:
     default:
       return "Active";
     }
@@ -120,13 +127,17 @@ item_status (KilnTray *self)
 static const char *
 item_icon_name (KilnTray *self)
 {
-  switch (kiln_provider_get_state (self->provider))
+  switch (kiln_lender_get_state (self->lender))
     {
-    case KILN_PROVIDER_STATE_WAITING:
-    case KILN_PROVIDER_STATE_PAUSED:
+    case KILN_LENDER_STATE_WAITING:
+    case KILN_LENDER_STATE_PAUSED:
+    case KILN_LENDER_STATE_BLOCKED:
       return HELD_BACK_ICON_NAME;
-    case KILN_PROVIDER_STATE_OFF:
-    case KILN_PROVIDER_STATE_LENDING:
+    case KILN_LENDER_STATE_RENDERING:
+      return RENDERING_ICON_NAME;
+    case KILN_LENDER_STATE_OFF:
+    case KILN_LENDER_STATE_PREPARING:
+    case KILN_LENDER_STATE_READY:
     default:
       return self->app_icon_name;
     }
@@ -141,7 +152,7 @@ no_pixmaps (void)
 static GVariant *
 item_tool_tip (KilnTray *self)
 {
-  const char *status = kiln_provider_get_status (self->provider);
+  const char *status = kiln_lender_get_status (self->lender);
 
   return g_variant_new ("(s@a(iiay)ss)", item_icon_name (self), no_pixmaps (), "Kiln",
                         status != NULL ? status : "");
@@ -236,7 +247,7 @@ emit_item_signal (KilnTray   *self,
 }
 
 static void
-on_provider_state (KilnTray *self)
+on_lender_state (KilnTray *self)
 {
   const char *icon_name = item_icon_name (self);
   const char *status = item_status (self);
@@ -256,7 +267,7 @@ on_provider_state (KilnTray *self)
 }
 
 static void
-on_provider_status (KilnTray *self)
+on_lender_status (KilnTray *self)
 {
   if (self->item_registration_id != 0)
     emit_item_signal (self, "NewToolTip", NULL);
@@ -448,8 +459,10 @@ kiln_tray_constructed (GObject *object)
   G_OBJECT_CLASS (kiln_tray_parent_class)->constructed (object);
 
   g_assert (G_IS_DBUS_CONNECTION (self->connection));
-  g_assert (KILN_IS_PROVIDER (self->provider));
+  g_assert (KILN_IS_LENDER (self->lender));
   g_assert (self->app_id != NULL);
+
+  self->provider = g_object_ref (kiln_lender_get_provider (self->lender));
 
   self->app_icon_name = g_strconcat (self->app_id, "-symbolic", NULL);
   self->shown_icon_name = item_icon_name (self);
@@ -473,9 +486,9 @@ kiln_tray_constructed (GObject *object)
       return;
     }
 
-  g_signal_connect_object (self->provider, "notify::state", G_CALLBACK (on_provider_state),
+  g_signal_connect_object (self->lender, "notify::state", G_CALLBACK (on_lender_state),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->provider, "notify::status", G_CALLBACK (on_provider_status),
+  g_signal_connect_object (self->lender, "notify::status", G_CALLBACK (on_lender_status),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (kiln_provider_get_policy (self->provider), "notify::enabled",
                            G_CALLBACK (on_policy_enabled), self, G_CONNECT_SWAPPED);
@@ -512,15 +525,15 @@ kiln_tray_dispose (GObject *object)
     }
   self->item_registration_id = 0;
   self->menu_registration_id = 0;
+  if (self->lender != NULL)
+    g_signal_handlers_disconnect_by_data (self->lender, self);
   if (self->provider != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->provider, self);
-      g_signal_handlers_disconnect_by_data (kiln_provider_get_policy (self->provider), self);
-    }
+    g_signal_handlers_disconnect_by_data (kiln_provider_get_policy (self->provider), self);
   self->name_owned = FALSE;
   self->watcher_present = FALSE;
   self->registered = FALSE;
   g_clear_object (&self->provider);
+  g_clear_object (&self->lender);
   g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (kiln_tray_parent_class)->dispose (object);
@@ -552,8 +565,8 @@ kiln_tray_get_property (GObject    *object,
     case PROP_CONNECTION:
       g_value_set_object (value, self->connection);
       break;
-    case PROP_PROVIDER:
-      g_value_set_object (value, self->provider);
+    case PROP_LENDER:
+      g_value_set_object (value, self->lender);
       break;
     case PROP_APP_ID:
       g_value_set_string (value, self->app_id);
@@ -579,8 +592,8 @@ kiln_tray_set_property (GObject      *object,
     case PROP_CONNECTION:
       self->connection = g_value_dup_object (value);
       break;
-    case PROP_PROVIDER:
-      self->provider = g_value_dup_object (value);
+    case PROP_LENDER:
+      self->lender = g_value_dup_object (value);
       break;
     case PROP_APP_ID:
       self->app_id = g_value_dup_string (value);
@@ -605,8 +618,8 @@ kiln_tray_class_init (KilnTrayClass *klass)
 
   properties[PROP_CONNECTION] =
     g_param_spec_object ("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION, construct);
-  properties[PROP_PROVIDER] =
-    g_param_spec_object ("provider", NULL, NULL, KILN_TYPE_PROVIDER, construct);
+  properties[PROP_LENDER] =
+    g_param_spec_object ("lender", NULL, NULL, KILN_TYPE_LENDER, construct);
   properties[PROP_APP_ID] = g_param_spec_string ("app-id", NULL, NULL, NULL, construct);
   properties[PROP_REGISTERED] =
     g_param_spec_boolean ("registered", NULL, NULL, FALSE,
@@ -631,16 +644,16 @@ kiln_tray_init (KilnTray *self)
 
 KilnTray *
 kiln_tray_new (GDBusConnection *bus,
-               KilnProvider    *provider,
+               KilnLender      *lender,
                const char      *app_id)
 {
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (bus), NULL);
-  g_return_val_if_fail (KILN_IS_PROVIDER (provider), NULL);
+  g_return_val_if_fail (KILN_IS_LENDER (lender), NULL);
   g_return_val_if_fail (app_id != NULL && g_application_id_is_valid (app_id), NULL);
 
   return g_object_new (KILN_TYPE_TRAY,
                        "connection", bus,
-                       "provider", provider,
+                       "lender", lender,
                        "app-id", app_id,
                        NULL);
 }
@@ -652,11 +665,11 @@ kiln_tray_get_connection (KilnTray *self)
   return self->connection;
 }
 
-KilnProvider *
-kiln_tray_get_provider (KilnTray *self)
+KilnLender *
+kiln_tray_get_lender (KilnTray *self)
 {
   g_return_val_if_fail (KILN_IS_TRAY (self), NULL);
-  return self->provider;
+  return self->lender;
 }
 
 const char *

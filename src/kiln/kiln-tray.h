@@ -6,7 +6,7 @@
 
 #include <gio/gio.h>
 
-#include "kiln-provider.h"
+#include "kiln-lender.h"
 
 G_BEGIN_DECLS
 
@@ -28,25 +28,25 @@ typedef enum
 
 G_DECLARE_FINAL_TYPE (KilnTray, kiln_tray, KILN, TRAY, GObject)
 
-/* Shows @provider in the panel's tray: exports org.kde.StatusNotifierItem at
+/* Shows @lender in the panel's tray: exports org.kde.StatusNotifierItem at
  * KILN_TRAY_ITEM_PATH and com.canonical.dbusmenu at KILN_TRAY_MENU_PATH on @bus, owns
  * org.kde.StatusNotifierItem-PID-N and registers that name with the
  * org.kde.StatusNotifierWatcher whenever one is on the bus (again after it restarts).
  * Disposing the tray releases the name, which takes the item off the panel.
  *
- * The icon, status and tooltip follow the provider's "state" and "status"; the menu
- * switches the lending policy's "enabled" on and off, and asks for the window or for
- * quitting through the signals.
+ * The icon, status and tooltip follow the lender's "state" and "status" (rendering, held
+ * back, off); the menu switches the lending policy of the lender's provider on and off, and
+ * asks for the window or for quitting through the signals.
  *
- * Properties: "connection", "provider", "app-id" (construct-only; the item's Id, and its
+ * Properties: "connection", "lender", "app-id" (construct-only; the item's Id, and its
  * icon is "APP-ID-symbolic"), "registered" (read-only: a watcher has accepted the item).
  * Signals: "activate" (the window should be shown), "quit" (the app should quit). */
 KilnTray          *kiln_tray_new            (GDBusConnection *bus,
-                                             KilnProvider    *provider,
+                                             KilnLender      *lender,
                                              const char      *app_id);
 
 GDBusConnection   *kiln_tray_get_connection (KilnTray        *self);
-KilnProvider      *kiln_tray_get_provider   (KilnTray        *self);
+KilnLender        *kiln_tray_get_lender     (KilnTray        *self);
 const char        *kiln_tray_get_app_id     (KilnTray        *self);
 /* The bus name the item is registered under, or NULL until it is owned. */
 const char        *kiln_tray_get_bus_name   (KilnTray        *self);

@@ -185,8 +185,7 @@ kiln_window_attach (KilnWindow      *self,
   kiln_wallet_page_set_session (self->wallet_page, kiln_application_get_session (app));
   kiln_network_page_set_session (self->network_page, kiln_application_get_session (app));
   kiln_network_status_set_session (self->network_status, kiln_application_get_session (app));
-  kiln_lending_page_setup (self->lending_page, settings, kiln_application_get_provider (app),
-                           kiln_application_get_session (app));
+  kiln_lending_page_setup (self->lending_page, settings, kiln_application_get_lender (app));
 
   g_signal_connect_object (app, "notify::account-state",
                            G_CALLBACK (kiln_window_sync_state), self, G_CONNECT_SWAPPED);

@@ -6,15 +6,16 @@
 # idle-monitor.py serving GNOME's org.gnome.Mutter.IdleMonitor there with idle times the test
 # sets: the Lending page appears; its switch changes the setting and the provider's state;
 # the status line says why work waits (the computer in use, outside the schedule) or that
-# Kiln is ready to lend; the schedule follows the setting and its day buttons change it; a
-# minimum price is checked as it is typed and saved exactly; the tray's "Pause Lending"
-# flips the switch; closing the window keeps Kiln and its tray item running with
-# "run-in-background" on, and quits it with the setting off; --background starts without a
-# window; the app's "lend" action (the desktop file's "Lend Idle CPU") lends without
-# opening one; "start-on-login" writes and removes the autostart entry (in the
-# temporary XDG_CONFIG_HOME); and, when the devnet can run (node and the repository's npm
-# packages), GNT sent to the account by someone else shows as earned today while minted test
-# GNT does not. Prints TAP; screenshots go to SCREENSHOT_DIR.
+# Kiln, with Blender found and measured, waits for work from the market; the schedule
+# follows the setting and its day buttons change it; a minimum price is checked as it is
+# typed and saved exactly; the tray's "Pause Lending" flips the switch; closing the window
+# keeps Kiln and its tray item running with "run-in-background" on, and quits it with the
+# setting off; --background starts without a window; the app's "lend" action (the desktop
+# file's "Lend Idle CPU") lends without opening one; "start-on-login" writes and removes the
+# autostart entry (in the temporary XDG_CONFIG_HOME); and, when the devnet can run (node and
+# the repository's npm packages), neither minted test GNT nor GNT sent to the account by
+# someone else count as earnings (only payments for lent work do: test-lending-market.sh).
+# Prints TAP; screenshots go to SCREENSHOT_DIR.
 #
 # KILN_TEST_TIMEOUT (seconds, default 60) bounds every wait.
 #
@@ -34,28 +35,26 @@ source_root=$5
 shots=$6
 timeout=${KILN_TEST_TIMEOUT:-60}
 here=$(cd "$(dirname "$0")" && pwd)
-schema_id=io.github.kilnapp.Kiln
 
 # Someone who pays: the address of the Web3 documentation's private key, funded by the devnet.
 payer_key=0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318
 payer=0x2c7536E3605D9C16a7a3D7b1898e529396a65c23
 paid=12.345678901234567891
 paid_shown='12.3456 GNT'
+# The account's balance once it is paid: the 1,000 minted test GNT and the payment.
+paid_units=1012345678901234567891
 
 # shellcheck source=tests/app/app-test-lib.sh
 . "$here/app-test-lib.sh"
+# shellcheck source=tests/app/lending-test-lib.sh
+. "$here/lending-test-lib.sh"
 
 planned=26
 echo "1..$planned"
 
-command -v status-notifier-watcher >/dev/null 2>&1 ||
-  bail "status-notifier-watcher is missing (install haskell-status-notifier-item-utils)"
 find_python
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kiln-lending-test.XXXXXX")
-watcher_pid=
-idle_pid=
-devnet_pid=
 
 cleanup ()
 {
@@ -63,13 +62,7 @@ cleanup ()
     kill "$kiln_pid" 2>/dev/null
     wait "$kiln_pid" 2>/dev/null
   fi
-  exec 4>&- 5>&-
-  for pid in "$devnet_pid" "$idle_pid" "$watcher_pid"; do
-    if [ -n "$pid" ]; then
-      kill "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
+  stop_lending_services
   stop_display
   rm -rf "$tmp"
 }
@@ -77,40 +70,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-bus_call ()
-{
-  gdbus call --session --timeout 5 "$@" 2>/dev/null
-}
-name_owned ()
-{
-  bus_call --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-    --method org.freedesktop.DBus.NameHasOwner "$1" | grep -q true
-}
-
 # --- the idle monitor and the tray's watcher ------------------------------------------------
-# idle_control METHOD [ARGS...]: calls the test's controls of idle-monitor.py.
-idle_control ()
-{
-  method=$1
-  shift
-  bus_call --dest org.gnome.Mutter.IdleMonitor \
-    --object-path /io/github/kilnapp/Kiln/Test/IdleMonitor \
-    --method "io.github.kilnapp.Kiln.Test.IdleMonitor.$method" "$@"
-}
-set_idle_ms () { idle_control SetIdletime "$1" >/dev/null; }
-user_active () { idle_control UserActive >/dev/null; }
-# An idle watch of the app is waiting for the idle time to grow.
-idle_watched () { idle_control CountWatches | grep -q '^(uint32 [1-9]'; }
-
-mkfifo "$tmp/idle-stdin"
-"$python" "$here/idle-monitor.py" <"$tmp/idle-stdin" >"$tmp/idle.out" 2>"$tmp/idle.log" &
-idle_pid=$!
-exec 5>"$tmp/idle-stdin"
-idle_ready () { grep -q ready "$tmp/idle.out"; }
-status-notifier-watcher >"$tmp/watcher.log" 2>&1 &
-watcher_pid=$!
-if wait_for "the idle monitor" idle_ready &&
-   wait_for "the watcher" name_owned org.kde.StatusNotifierWatcher; then
+if start_lending_services; then
   ok "Mutter's idle monitor and the status-notifier-watcher are on the session bus"
 else
   not_ok "Mutter's idle monitor and the status-notifier-watcher are on the session bus" \
@@ -118,21 +79,6 @@ else
   bail "no idle monitor or watcher"
 fi
 
-# The tray item's bus name, as the watcher lists it: "org.kde.StatusNotifierItem-PID-N".
-tray_name ()
-{
-  bus_call --dest org.kde.StatusNotifierWatcher --object-path /StatusNotifierWatcher \
-    --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierWatcher \
-    RegisteredStatusNotifierItems |
-    grep -o "org\.kde\.StatusNotifierItem-$kiln_pid-[0-9]*" | head -n 1
-}
-tray_registered () { [ -n "$(tray_name)" ]; }
-tray_property ()
-{
-  bus_call --dest "$(tray_name)" --object-path /StatusNotifierItem \
-    --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem "$1"
-}
-tray_status_is () { tray_property Status | grep -q "'$1'"; }
 # tray_menu ID: clicks the tray menu's item ID, as a panel does (KilnTrayMenuItem: 1 is the
 # lending switch, 4 is Quit).
 tray_menu ()
@@ -152,22 +98,16 @@ tray_activate ()
 }
 
 # --- the page --------------------------------------------------------------------------------
-setting () { gsettings get "$schema_id" "$1"; }
-setting_is () { [ "$(setting "$1")" = "$2" ]; }
-lending_tab_selected () { "$python" "$here/atspi-dump.py" --state kiln tab Lending selected; }
-show_lending_page () { focus Kiln && keys alt+l && lending_tab_selected; }
 switch_on () { "$python" "$here/atspi-dump.py" --state kiln switch 'Lend This Computer' checked; }
 switch_off () { ! switch_on; }
 # click ROLE NAME: activates that widget as a screen reader does.
 click () { "$python" "$here/atspi-dump.py" --click kiln "$@" >"$tmp/click.log" 2>&1; }
-keys () { xdotool key --delay 50 "$@"; }
 type_text () { xdotool type --delay 15 "$1"; }
 
 export GSETTINGS_SCHEMA_DIR="$schema_dir"
 # The devnet, started near the end, writes its endpoints here; Kiln follows the file.
 mkdir -m 700 "$tmp/state"
-devnet_state=$tmp/state/devnet.json
-export KILN_DEVNET_STATE="$devnet_state"
+export KILN_DEVNET_STATE="$tmp/state/devnet.json"
 export XDG_DATA_DIRS="$data_dir:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
 start_display 1600x1400
 # Tall enough to show the whole page in the screenshot.
@@ -201,7 +141,7 @@ fi
 
 if click switch 'Lend This Computer' &&
    wait_for "the setting" setting_is lending-enabled true &&
-   wait_for "the status" label_shown 'Waiting: You are using the computer' && switch_on; then
+   wait_for "the status" label_shown 'Waiting: you are using the computer' && switch_on; then
   ok "the switch turns lending on: the setting follows, and the page says the computer is in use"
 else
   not_ok "the switch turns lending on" "$(cat "$tmp/click.log")" \
@@ -211,16 +151,16 @@ fi
 
 # Idle for an hour: longer than any idle delay.
 if wait_for "the app's idle watch" idle_watched && set_idle_ms 3600000 &&
-   wait_for "the status" label_shown 'Ready to lend' &&
+   wait_for "the status" label_shown 'Waiting for work' &&
    wait_for "the tray" tray_status_is Active; then
-  ok "idle: the page says Kiln is ready to lend, and the tray item is active"
+  ok "idle: Blender found and measured, the page says Kiln waits for work; the tray is active"
 else
-  not_ok "idle: the page says Kiln is ready to lend" "labels: $(labels | tr '\n' '|')" \
+  not_ok "idle: the page says Kiln waits for work" "labels: $(labels | tr '\n' '|')" \
     "tray status: $(tray_property Status)"
 fi
 screenshot lending-page
 
-if user_active && wait_for "the status" label_shown 'Waiting: You are using the computer'; then
+if user_active && wait_for "the status" label_shown 'Waiting: you are using the computer'; then
   ok "input: the page says lending waits because the computer is in use"
 else
   not_ok "input: the page says lending waits because the computer is in use" \
@@ -230,7 +170,7 @@ fi
 # No day in the schedule: idle or not, lending waits, and says why.
 if gsettings set "$schema_id" lending-schedule '(0, 0, 0)' &&
    wait_for "the app's idle watch" idle_watched && set_idle_ms 3600000 &&
-   wait_for "the status" label_shown 'Waiting: Outside the lending schedule' &&
+   wait_for "the status" label_shown 'Waiting: outside the lending schedule' &&
    label_shown 'Never: no day is chosen'; then
   ok "an empty schedule reaches the engine: waiting, outside the lending schedule"
 else
@@ -262,10 +202,10 @@ fi
 screenshot lending-schedule
 if gsettings set "$schema_id" lending-schedule '(127, 0, 0)' &&
    wait_for "the schedule" label_shown 'Every day, all day' &&
-   wait_for "the status" label_shown 'Ready to lend' && focus Kiln && keys alt+s; then
-  ok "every day, all day: ready to lend again"
+   wait_for "the status" label_shown 'Waiting for work' && focus Kiln && keys alt+s; then
+  ok "every day, all day: waiting for work again"
 else
-  not_ok "every day, all day: ready to lend again" "labels: $(labels | tr '\n' '|')"
+  not_ok "every day, all day: waiting for work again" "labels: $(labels | tr '\n' '|')"
 fi
 
 # --- the minimum price, typed ------------------------------------------------------------------
@@ -300,7 +240,7 @@ else
 fi
 if tray_menu_label | grep -q "'_Resume Lending'" && tray_menu 1 &&
    wait_for "the setting" setting_is lending-enabled true && wait_for "the switch" switch_on &&
-   wait_for "the status" label_shown 'Ready to lend'; then
+   wait_for "the status" label_shown 'Waiting for work'; then
   ok "the tray's Resume Lending turns them back on"
 else
   not_ok "the tray's Resume Lending turns them back on" \
@@ -316,7 +256,7 @@ else
     "$(cat "$tmp/first.log")"
 fi
 if tray_activate && wait_for "the window" window_shown Kiln &&
-   wait_for "the Lending page" show_lending_page && label_shown 'Ready to lend'; then
+   wait_for "the Lending page" show_lending_page && label_shown 'Waiting for work'; then
   ok "activating the tray item opens the window again"
 else
   not_ok "activating the tray item opens the window again" "$(cat "$tmp/first.log")"
@@ -393,22 +333,7 @@ else
 fi
 
 # --- earnings ----------------------------------------------------------------------------------
-earnings_skip=
-command -v node >/dev/null 2>&1 || earnings_skip="node is missing"
-[ -d "$source_root/node_modules/ethers" ] ||
-  earnings_skip="the devnet's npm packages are missing (build-aux/setup-npm.sh)"
-
-start_devnet ()
-{
-  mkfifo "$tmp/devnet-stdin"
-  node "$source_root/data/devnet/devnet.mjs" --json --fund "$payer" \
-    --state-file "$devnet_state" \
-    <"$tmp/devnet-stdin" >"$tmp/devnet.json" 2>"$tmp/devnet.log" &
-  devnet_pid=$!
-  exec 4>"$tmp/devnet-stdin"
-  devnet_ready () { [ -s "$tmp/devnet.json" ] && [ -s "$devnet_state" ]; }
-  wait_for "the devnet" devnet_ready
-}
+earnings_skip=$(devnet_skip)
 # token_balance ADDRESS: the GNT of ADDRESS in base units, read from the devnet with ethers.
 token_balance ()
 {
@@ -422,7 +347,7 @@ token_balance ()
     token.balanceOf(process.argv[3])
       .then((gnt) => { console.log(`${gnt}`); provider.destroy(); })
       .catch((e) => { console.error(e.shortMessage || e.message); process.exit(1); });
-  ' "$source_root/node_modules/ethers" "$devnet_state" "$1"
+  ' "$source_root/node_modules/ethers" "$KILN_DEVNET_STATE" "$1"
 }
 minted () { [ "$(token_balance "$account")" = 1000000000000000000000 ]; }
 # pay AMOUNT: the payer sends AMOUNT GNT to the app's account.
@@ -440,7 +365,7 @@ pay ()
       .then((tx) => tx.wait())
       .then(() => provider.destroy())
       .catch((e) => { console.error(e.shortMessage || e.message); process.exit(1); });
-  ' "$source_root/node_modules/ethers" "$devnet_state" "$payer_key" "$1" "$2"
+  ' "$source_root/node_modules/ethers" "$KILN_DEVNET_STATE" "$payer_key" "$1" "$2"
 }
 earned_today ()
 {
@@ -452,10 +377,10 @@ earned_today ()
 
 if [ -n "$earnings_skip" ]; then
   ok "minted test GNT does not count as earnings # SKIP $earnings_skip"
-  ok "GNT paid by someone else shows as earned today and in total # SKIP $earnings_skip"
-elif ! start_devnet; then
+  ok "GNT sent by someone else does not count as earnings # SKIP $earnings_skip"
+elif ! start_devnet "$payer"; then
   not_ok "minted test GNT does not count as earnings" "$(cat "$tmp/devnet.log")"
-  not_ok "GNT paid by someone else shows as earned today and in total" "no devnet"
+  not_ok "GNT sent by someone else does not count as earnings" "no devnet"
 else
   # Kiln follows the devnet's state file: the new chain's devnet mints test GNT for the
   # account on its own.
@@ -468,13 +393,17 @@ else
     not_ok "minted test GNT does not count as earnings" "labels: $(labels | tr '\n' '|')" \
       "$(cat "$tmp/background.log")"
   fi
-  # 1,000 minted GNT are on the account already: only the payment counts.
-  if pay "$account" "$paid" 2>"$tmp/pay.log" &&
-     wait_for "the earnings" earned_today "$paid_shown" &&
-     [ "$(labels | grep -cx "$paid_shown")" -ge 2 ]; then
-    ok "GNT paid by someone else shows as earned today and in total: $paid_shown"
+  # A transfer is not a payment for lent work: the balance grows, the earnings do not.
+  paid_in ()
+  {
+    [ "$(token_balance "$account")" = "$paid_units" ]
+  }
+  if pay "$account" "$paid" 2>"$tmp/pay.log" && wait_for "the transfer" paid_in &&
+     earned_today '0 GNT' && [ "$(labels | grep -cx '0 GNT')" -ge 2 ] &&
+     ! labels | grep -qx "$paid_shown"; then
+    ok "GNT sent by someone else does not count as earnings: still 0 GNT today and in total"
   else
-    not_ok "GNT paid by someone else shows as earned today and in total" \
+    not_ok "GNT sent by someone else does not count as earnings" \
       "$(cat "$tmp/pay.log")" "labels: $(labels | tr '\n' '|')"
   fi
   screenshot lending-earnings

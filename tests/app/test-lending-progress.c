@@ -166,6 +166,7 @@ test_progress (void)
   KilnLendingPolicy *policy = kiln_lending_policy_new ();
   KilnIdleMonitor *monitor;
   KilnProvider *provider;
+  KilnLender *lender;
   g_autoptr(KilnSandbox) sandbox = kiln_sandbox_new ();
   g_autoptr(KilnRenderSpec) spec = kiln_render_spec_new ();
   KilnRenderRun *run;
@@ -183,8 +184,10 @@ test_progress (void)
   monitor = kiln_idle_monitor_new_headless (policy);
   provider = kiln_provider_new (policy, monitor);
 
+  /* No account: the lender takes no work, the provider watches the render made here. */
+  lender = kiln_lender_new (provider, NULL);
   page = g_object_new (KILN_TYPE_LENDING_PAGE, NULL);
-  kiln_lending_page_setup (page, settings, provider, NULL);
+  kiln_lending_page_setup (page, settings, lender);
   window = gtk_window_new ();
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (page));
   gtk_window_present (GTK_WINDOW (window));
@@ -248,6 +251,7 @@ test_progress (void)
   gtk_window_destroy (GTK_WINDOW (window));
   g_clear_object (&result);
   kiln_test_assert_finalize_soon (run);
+  kiln_test_assert_finalize_soon (lender);
   kiln_test_assert_finalize_soon (provider);
   kiln_test_assert_finalize_soon (monitor);
   kiln_test_assert_finalize_soon (policy);

@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Runs inside dbus-run-session. Each test starts the real status-notifier-watcher on that
- * bus, makes a tray over a real provider (a headless idle monitor, so nobody's input
- * holds lending back) and reads the item and its menu from a connection of its own, the
- * way a panel would.
+ * bus, makes a tray over a real lender and provider (a headless idle monitor, so nobody's
+ * input holds lending back; no account, so nothing is lent) and reads the item and its menu
+ * from a connection of its own, the way a panel would.
  */
 
 #include "config.h"
@@ -36,6 +36,7 @@ typedef struct
   KilnLendingPolicy *policy;
   KilnIdleMonitor   *monitor;
   KilnProvider      *provider;
+  KilnLender        *lender;
   KilnTray          *tray;
   char              *item_name;
   GPtrArray         *signals;   /* Signal, as the panel received them */
@@ -269,6 +270,24 @@ wait_signal (Fixture    *fixture,
   g_assert_not_reached ();
 }
 
+/* Waits for a NewStatus saying @status, passing over the ones before it (the lender may go
+ * through several states on the way). */
+static void
+wait_status (Fixture    *fixture,
+             const char *status)
+{
+  for (;;)
+    {
+      g_autoptr(GVariant) parameters = wait_signal (fixture, "NewStatus");
+      const char *text;
+
+      g_assert_cmpstr (g_variant_get_type_string (parameters), ==, "(s)");
+      g_variant_get (parameters, "(&s)", &text);
+      if (g_str_equal (text, status))
+        return;
+    }
+}
+
 static gboolean
 has_signal (Fixture    *fixture,
             const char *member)
@@ -431,7 +450,8 @@ fixture_set_up (Fixture       *fixture,
   kiln_lending_policy_set_cpu_threshold_percent (fixture->policy, 100);
   fixture->monitor = kiln_idle_monitor_new_headless (fixture->policy);
   fixture->provider = kiln_provider_new (fixture->policy, fixture->monitor);
-  fixture->tray = kiln_tray_new (fixture->bus, fixture->provider, APP_ID);
+  fixture->lender = kiln_lender_new (fixture->provider, NULL);
+  fixture->tray = kiln_tray_new (fixture->bus, fixture->lender, APP_ID);
   g_signal_connect_swapped (fixture->tray, "activate", G_CALLBACK (on_activate), fixture);
   g_signal_connect_swapped (fixture->tray, "quit", G_CALLBACK (on_quit), fixture);
 
@@ -450,6 +470,7 @@ fixture_tear_down (Fixture       *fixture,
   g_assert_true (wait_for (watcher_forgot_item, fixture));
 
   stop_watcher (fixture);
+  g_assert_finalize_object (g_steal_pointer (&fixture->lender));
   g_clear_object (&fixture->provider);
   g_clear_object (&fixture->monitor);
   g_clear_object (&fixture->policy);
@@ -522,25 +543,25 @@ test_tray_item_properties (Fixture       *fixture,
   tip = tool_tip_text (fixture, &tip_title);
   g_assert_cmpstr (tip_title, ==, "Kiln");
   g_assert_cmpstr (tip, !=, "");
-  g_assert_cmpstr (tip, ==, kiln_provider_get_status (fixture->provider));
+  g_assert_cmpstr (tip, ==, kiln_lender_get_status (fixture->lender));
   g_clear_pointer (&tip, g_free);
   g_clear_pointer (&tip_title, g_free);
 
-  /* Lending on, the computer idle: lending. */
+  /* Lending on, the computer idle, but no account to lend with: the item asks for
+   * attention and says why. */
   kiln_lending_policy_set_enabled (fixture->policy, TRUE);
   assert_state (fixture, KILN_PROVIDER_STATE_LENDING);
-  status_args = wait_signal (fixture, "NewStatus");
-  g_assert_cmpstr (g_variant_get_type_string (status_args), ==, "(s)");
-  g_variant_get (status_args, "(&s)", &text);
-  g_assert_cmpstr (text, ==, "Active");
-  g_clear_pointer (&status_args, g_variant_unref);
+  g_assert_cmpint (kiln_lender_get_state (fixture->lender), ==, KILN_LENDER_STATE_BLOCKED);
+  wait_status (fixture, "NeedsAttention");
   status = item_string (fixture, "Status");
-  g_assert_cmpstr (status, ==, "Active");
+  g_assert_cmpstr (status, ==, "NeedsAttention");
+  g_assert_true (has_signal (fixture, "NewIcon"));
   icon = item_string (fixture, "IconName");
-  g_assert_cmpstr (icon, ==, app_icon);
+  g_assert_cmpstr (icon, ==, "media-playback-pause-symbolic");
   g_assert_true (has_signal (fixture, "NewToolTip"));
   tip = tool_tip_text (fixture, &tip_title);
-  g_assert_cmpstr (tip, ==, kiln_provider_get_status (fixture->provider));
+  g_assert_cmpstr (tip, ==, kiln_lender_get_status (fixture->lender));
+  g_assert_cmpstr (tip, ==, "Waiting: there is no account yet");
   g_clear_pointer (&tip, g_free);
   g_clear_pointer (&tip_title, g_free);
   g_clear_pointer (&status, g_free);
@@ -555,15 +576,15 @@ test_tray_item_properties (Fixture       *fixture,
                                     (minute + 120) % KILN_MINUTES_PER_DAY,
                                     (minute + 180) % KILN_MINUTES_PER_DAY);
   assert_state (fixture, KILN_PROVIDER_STATE_WAITING);
-  g_variant_unref (wait_signal (fixture, "NewIcon"));
+  wait_status (fixture, "Active");
   icon = item_string (fixture, "IconName");
   g_assert_cmpstr (icon, ==, "media-playback-pause-symbolic");
   status = item_string (fixture, "Status");
   g_assert_cmpstr (status, ==, "Active");
   g_assert_true (has_signal (fixture, "NewToolTip"));
   tip = tool_tip_text (fixture, &tip_title);
-  g_assert_cmpstr (tip, ==, kiln_provider_get_status (fixture->provider));
-  g_assert_true (g_str_has_prefix (tip, "Waiting: "));
+  g_assert_cmpstr (tip, ==, kiln_lender_get_status (fixture->lender));
+  g_assert_cmpstr (tip, ==, "Waiting: outside the lending schedule");
   g_clear_pointer (&tip, g_free);
   g_clear_pointer (&tip_title, g_free);
   g_clear_pointer (&status, g_free);
@@ -580,7 +601,7 @@ test_tray_item_properties (Fixture       *fixture,
   icon = item_string (fixture, "IconName");
   g_assert_cmpstr (icon, ==, app_icon);
   tip = tool_tip_text (fixture, &tip_title);
-  g_assert_cmpstr (tip, ==, kiln_provider_get_status (fixture->provider));
+  g_assert_cmpstr (tip, ==, kiln_lender_get_status (fixture->lender));
 }
 
 /* Checks the layout node @node: @id, the label (NULL: none) and the type (NULL: standard). */
@@ -851,9 +872,8 @@ test_tray_menu_toggle (Fixture       *fixture,
   label = menu_label (fixture, KILN_TRAY_MENU_TOGGLE_LENDING);
   g_assert_cmpstr (label, ==, "_Pause Lending");
   g_clear_pointer (&label, g_free);
-  status_args = wait_signal (fixture, "NewStatus");
-  g_variant_get (status_args, "(&s)", &status);
-  g_assert_cmpstr (status, ==, "Active");
+  /* On and idle, without an account to lend with. */
+  wait_status (fixture, "NeedsAttention");
 
   /* A group of events: the unknown id comes back, the known one is clicked. */
   g_ptr_array_set_size (fixture->signals, 0);
