@@ -12,8 +12,8 @@ libqrencode-dev
 desktop-file-utils appstream-util appstream
 dbus dbus-x11 gnome-keyring libsecret-tools
 xvfb xauth x11-utils imagemagick xdotool
-blender bubblewrap zbar-tools haskell-status-notifier-item-utils
-at-spi2-core python3-gi
+blender bubblewrap zbar-tools haskell-status-notifier-item-utils dunst
+at-spi2-core python3-gi xdg-desktop-portal xdg-desktop-portal-gtk
 fonts-noto-cjk man-db
 "
 

@@ -6,6 +6,8 @@
 # session bus (tests/with-keyring.sh) and a local devnet, and saves into OUTDIR (default
 # data/screenshots) the pages that data/io.github.kilnapp.Kiln.metainfo.xml.in shows:
 #
+#   render.png   the Render page with the sample scene open: its settings read by Blender,
+#                the most the render can cost against the balance, Submit ready
 #   wallet.png   the Wallet page: balances topped up by the devnet, one payment sent
 #   send.png     the Send dialog over the window, an amount typed and the network fee shown
 #   account.png  the Account page
@@ -133,6 +135,9 @@ if [ "${KILN_SCREENSHOT_STAGE:-}" = inner ]; then
   gsettings set "$schema" network-listen-port 0 &&
     gsettings set "$schema" network-bootstrap "[$peer_ports]" ||
     fail "could not point the app at the other nodes"
+  # Wide enough for the page names and the network status in full.
+  gsettings set "$schema" window-width 1100 && gsettings set "$schema" window-height 680 ||
+    fail "could not set the window size"
   xdotool mousemove 2190 1490
 
   keys () { xdotool key --delay 50 "$@"; }
@@ -193,6 +198,26 @@ if [ "${KILN_SCREENSHOT_STAGE:-}" = inner ]; then
   wait_for "the Account page" show_page "$account" || fail "no Account page"
   settle
   screenshot account || fail "no screenshot of the Account page"
+
+  # The Render page, with the sample scene that "Try a Sample Scene" has Blender make.
+  render=$(shown "_Render")
+  submit=$(shown "_Submit")
+  sample_button=$(shown "Try a _Sample Scene")
+  submit_ready ()
+  {
+    "$python" "$here/atspi-dump.py" --state kiln button "$submit" sensitive &&
+      label_shown kiln-sample-1.blend
+  }
+  wait_for "the Render page" show_page "$render" &&
+    "$python" "$here/atspi-dump.py" --click kiln button "$sample_button" >/dev/null &&
+    wait_for "the sample scene, read and priced" submit_ready ||
+    fail "the Render page did not open the sample scene: $(labels | tr "\n" "|")"
+  # Tall enough for the whole form, from the scene to Submit; back to the usual size after.
+  xdotool windowsize --sync "$(window_id Kiln)" 1100 1040
+  focus Kiln && keys End
+  settle
+  screenshot render || fail "no screenshot of the Render page"
+  xdotool windowsize --sync "$(window_id Kiln)" 1100 680
 
   lending=$(shown "_Lending")
   if wait_for "the Lending page" show_page "$lending" && settle; then

@@ -240,6 +240,10 @@ test_inspect_missing_files (void)
   g_assert_nonnull (strstr (error->message, "absent.png"));
   g_assert_nonnull (strstr (error->message, "gone.blend"));
   g_assert_null (strstr (error->message, "present.png"));
+  /* Two files: the plural sentence, the two names joined as a list. */
+  g_assert_nonnull (strstr (error->message, "uses files that are not on this computer: "));
+  g_assert_nonnull (strstr (error->message, "Put them back"));
+  g_assert_nonnull (strstr (error->message, " and "));
 }
 
 static void

@@ -129,6 +129,24 @@ stop_display ()
   fi
 }
 
+# --- the devnet ------------------------------------------------------------------------------
+# start_devnet SOURCE_ROOT: starts the repository's devnet (anvil with the GNT test token) in
+# the background, its pid in $devnet_pid, holding its standard input open on descriptor 4
+# (closing it stops the devnet), and exports KILN_DEVNET_STATE for the app. The script's
+# cleanup closes descriptor 4 and waits for $devnet_pid.
+start_devnet ()
+{
+  mkdir -m 700 "$tmp/state"
+  mkfifo "$tmp/devnet-stdin"
+  node "$1/data/devnet/devnet.mjs" --json --state-file "$tmp/state/devnet.json" \
+    <"$tmp/devnet-stdin" >"$tmp/devnet.json" 2>"$tmp/devnet.log" &
+  devnet_pid=$!
+  exec 4>"$tmp/devnet-stdin"
+  devnet_ready () { [ -s "$tmp/devnet.json" ] && [ -s "$tmp/state/devnet.json" ]; }
+  wait_for "the devnet" devnet_ready || bail "no devnet: $(cat "$tmp/devnet.log")"
+  export KILN_DEVNET_STATE="$tmp/state/devnet.json"
+}
+
 # --- the app ---------------------------------------------------------------------------------
 # kiln_on_loopback: the app's node listens on 127.0.0.1 only, on a port the system picks, unless
 # the test chose otherwise (GSETTINGS_SCHEMA_DIR must be set).

@@ -2,17 +2,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Checks flatpak-builder manifests without building them.
 
-    check-flatpak-manifest.py MANIFEST.json...
+    check-flatpak-manifest.py [--meson-root DIR] MANIFEST.json...
     check-flatpak-manifest.py --self-test DIR
 
 Each manifest must parse as JSON, carry the keys a GNOME app needs, match its file name,
 ask for no broad permission, and pin every source: a remote archive or file has a sha256,
-a git source has a commit, and every local path names something that exists. Output is TAP,
-one case per manifest.
+a git source has a commit, and every local path names something that exists. Modules kept
+in their own files, and the modules nested in them, are checked the same way. Output is
+TAP, one case per manifest.
+
+With --meson-root, the libraries that the meson project in DIR requires (its top-level,
+src/ and data/ meson.build files; optional ones left out) must each come from the runtime
+or from a module of the manifest, so that a new dependency cannot be forgotten there.
 
 With --self-test, every *.json in DIR is a manifest that must be rejected; its
 "x-expect-error" member (ignored by flatpak-builder) holds a piece of the error message it
-must be rejected with. A fixture that is not JSON at all must be rejected as such."""
+must be rejected with, and its optional "x-meson-root" names a project folder, relative to
+DIR, to check the manifest against. A fixture that is not JSON at all must be rejected as
+such."""
 
 import json
 import os
@@ -34,6 +41,20 @@ FORBIDDEN_ARGS = {
     '--socket=session-bus': 'the whole session bus',
     '--socket=system-bus': 'the whole system bus',
     '--device=all': 'every device',
+}
+
+# pkg-config modules that org.gnome.Platform and org.gnome.Sdk provide.
+RUNTIME_LIBRARIES = {
+    'glib-2.0', 'gio-2.0', 'gio-unix-2.0', 'gobject-2.0', 'json-glib-1.0', 'libsecret-1',
+    'nettle', 'hogweed', 'libcrypto', 'libssl', 'openssl', 'libsoup-3.0', 'sqlite3', 'gnutls',
+    'libpng', 'gtk4', 'libadwaita-1', 'zlib',
+}
+
+# pkg-config modules that the runtime lacks, and the manifest module that must build each.
+MODULE_LIBRARIES = {
+    'libsecp256k1': 'libsecp256k1',
+    'libqrencode': 'libqrencode',
+    'opendht-c': 'opendht',
 }
 
 SOURCE_TYPES = {
@@ -136,7 +157,71 @@ def check_module(base, module, where):
         check_module(base, sub, where)
 
 
-def check_manifest(path):
+def module_names(base, modules):
+    """Every module name of a manifest, modules kept in files and nested modules included."""
+    names = set()
+    for module in modules:
+        mbase = base
+        if isinstance(module, str):
+            full = os.path.normpath(os.path.join(base, module))
+            with open(full, encoding='utf-8') as f:
+                module = json.load(f)
+            mbase = os.path.dirname(full)
+        names.add(module.get('name'))
+        names |= module_names(mbase, module.get('modules', []))
+    return names
+
+
+def call_arguments(text, start):
+    """The text between the parenthesis at text[start] and the one that closes it."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == '(':
+            depth += 1
+        elif text[i] == ')':
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:i]
+    raise ManifestError('unbalanced parentheses in a meson.build file')
+
+
+def meson_dependencies(root):
+    """The required dependency('name') calls of the project's top-level, src/ and data/."""
+    files = [os.path.join(root, 'meson.build')]
+    for sub in ('src', 'data'):
+        for folder, _, names in sorted(os.walk(os.path.join(root, sub))):
+            files += [os.path.join(folder, n) for n in sorted(names) if n == 'meson.build']
+    deps = {}
+    for path in files:
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding='utf-8') as f:
+            text = re.sub(r'#[^\n]*', '', f.read())
+        for m in re.finditer(r'\bdependency\s*\(', text):
+            args = call_arguments(text, m.end() - 1)
+            name = re.match(r"\s*'([^']+)'", args)
+            if not name or re.search(r'required\s*:\s*false', args):
+                continue
+            deps.setdefault(name.group(1), os.path.relpath(path, root))
+    if not deps:
+        raise ManifestError(f'no dependency() calls found under {root}')
+    return deps
+
+
+def check_dependencies(base, modules, meson_root):
+    names = module_names(base, modules)
+    for dep, where in sorted(meson_dependencies(meson_root).items()):
+        if dep in RUNTIME_LIBRARIES:
+            continue
+        module = MODULE_LIBRARIES.get(dep)
+        if module is None:
+            raise ManifestError(f'{where} needs {dep}, which is neither in the runtime nor '
+                                'known to come from a module (see MODULE_LIBRARIES)')
+        if module not in names:
+            raise ManifestError(f'{where} needs {dep}, but no module "{module}" builds it')
+
+
+def check_manifest(path, meson_root=None):
     try:
         with open(path, encoding='utf-8') as f:
             manifest = json.load(f)
@@ -178,15 +263,17 @@ def check_manifest(path):
     if isinstance(last, dict):
         if last.get('buildsystem') != 'meson':
             raise ManifestError(f'module {last.get("name")}: the app builds with meson')
+    if meson_root is not None:
+        check_dependencies(base, modules, meson_root)
     return manifest
 
 
-def run_checks(paths):
+def run_checks(paths, meson_root=None):
     print(f'1..{len(paths)}')
     failed = 0
     for n, path in enumerate(paths, 1):
         try:
-            check_manifest(path)
+            check_manifest(path, meson_root)
             print(f'ok {n} - {os.path.basename(path)}')
         except (OSError, ManifestError) as e:
             failed += 1
@@ -204,16 +291,20 @@ def run_self_test(folder):
     for n, path in enumerate(paths, 1):
         name = os.path.basename(path)
         expected = None
+        meson_root = None
         try:
             with open(path, encoding='utf-8') as f:
-                expected = json.load(f).get('x-expect-error')
+                fixture = json.load(f)
+            expected = fixture.get('x-expect-error')
+            if fixture.get('x-meson-root'):
+                meson_root = os.path.join(folder, fixture['x-meson-root'])
         except (OSError, json.JSONDecodeError, AttributeError):
             pass
         if not expected:
             # A fixture that cannot be read as JSON must be rejected for exactly that.
             expected = 'not valid JSON'
         try:
-            check_manifest(path)
+            check_manifest(path, meson_root)
             failed += 1
             print(f'not ok {n} - {name}: accepted, expected "{expected}"')
         except ManifestError as e:
@@ -228,10 +319,14 @@ def run_self_test(folder):
 def main(argv):
     if len(argv) == 3 and argv[1] == '--self-test':
         return run_self_test(argv[2])
+    meson_root = None
+    if len(argv) >= 3 and argv[1] == '--meson-root':
+        meson_root = argv[2]
+        argv = argv[:1] + argv[3:]
     if len(argv) < 2 or argv[1].startswith('-'):
         print(__doc__, file=sys.stderr)
         return 2
-    return run_checks(argv[1:])
+    return run_checks(argv[1:], meson_root)
 
 
 if __name__ == '__main__':

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "kiln-file-list.h"
 #include "kiln-render-run.h"
 
 #define SETUP_SCRIPT_NAME   ".kiln-render-setup.py"
@@ -498,23 +499,6 @@ handle_line (KilnRenderRun *self,
 
 /* Finishing -------------------------------------------------------------------------------- */
 
-static char *
-join_missing (KilnBlenderOutput *output)
-{
-  GPtrArray *missing = kiln_blender_output_get_missing_files (output);
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (guint i = 0; i < missing->len && i < 5; i++)
-    {
-      if (i > 0)
-        g_string_append (text, ", ");
-      g_string_append (text, g_ptr_array_index (missing, i));
-    }
-  if (missing->len > 5)
-    g_string_append_printf (text, _(" and %u more"), missing->len - 5);
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
 static GError *
 process_error (KilnRenderRun *self)
 {
@@ -524,18 +508,33 @@ process_error (KilnRenderRun *self)
   if (self->cancelled)
     return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The render was cancelled"));
   if (self->timed_out)
-    return g_error_new (KILN_RENDER_ERROR, KILN_RENDER_ERROR_TIMED_OUT,
-                        _("The render ran past its time limit of %u seconds and was stopped"),
-                        kiln_sandbox_get_time_limit (self->sandbox));
+    {
+      guint limit = kiln_sandbox_get_time_limit (self->sandbox);
+
+      return g_error_new (KILN_RENDER_ERROR, KILN_RENDER_ERROR_TIMED_OUT,
+                          g_dngettext (GETTEXT_PACKAGE,
+                                       "The render ran past its time limit of %u second and "
+                                       "was stopped",
+                                       "The render ran past its time limit of %u seconds and "
+                                       "was stopped", limit),
+                          limit);
+    }
   if (self->sandbox_error != NULL && !g_subprocess_get_successful (self->process))
     return g_error_new (KILN_RENDER_ERROR, KILN_RENDER_ERROR_SANDBOX,
                         _("The sandbox could not be set up: %s"), self->sandbox_error);
   if (!self->spec->allow_missing_files && kiln_blender_output_get_missing_files (output)->len > 0)
     {
-      g_autofree char *missing = join_missing (output);
+      GPtrArray *missing = kiln_blender_output_get_missing_files (output);
+      g_autofree char *list = NULL;
 
+      list = kiln_file_list_format ((const char * const *) missing->pdata, missing->len, 5);
+      /* TRANSLATORS: %s is a list of the missing files ("a.png, b.png and 3 more files") */
       return g_error_new (KILN_RENDER_ERROR, KILN_RENDER_ERROR_MISSING_FILES,
-                          _("The scene needs files that are not here: %s"), missing);
+                          g_dngettext (GETTEXT_PACKAGE,
+                                       "The scene needs a file that is not here: %s",
+                                       "The scene needs files that are not here: %s",
+                                       missing->len),
+                          list);
     }
   if (kiln_blender_output_get_out_of_memory (output))
     {

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "kiln-file-list.h"
 #include "kiln-render-private.h"
 #include "kiln-scene-info.h"
 
@@ -339,29 +340,28 @@ kiln_scene_info_check (KilnSceneInfo  *self,
     }
   if (kiln_scene_info_get_n_missing_files (self) > 0)
     {
-      g_autoptr(GString) list = g_string_new (NULL);
-      guint listed = 0;
-      guint missing = kiln_scene_info_get_n_missing_files (self);
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *list = NULL;
 
-      for (guint i = 0; i < self->files->len && listed < 3; i++)
+      for (guint i = 0; i < self->files->len; i++)
         {
           KilnSceneFile *file = g_ptr_array_index (self->files, i);
-          g_autofree char *file_name = NULL;
 
-          if (!file->missing)
-            continue;
-          file_name = g_filename_display_name (file->path);
-          g_string_append_printf (list, "%s%s", listed > 0 ? ", " : "", file_name);
-          listed++;
+          if (file->missing)
+            g_ptr_array_add (names, g_filename_display_name (file->path));
         }
-      if (missing > listed)
-        g_string_append_printf (list, g_dngettext (GETTEXT_PACKAGE, " and %u more file",
-                                                   " and %u more files", missing - listed),
-                                missing - listed);
+      list = kiln_file_list_format ((const char * const *) names->pdata, names->len, 3);
+      /* TRANSLATORS: the first %s is the scene's file name, the second a list of the files it
+       * uses that are missing ("a.png, b.png and 3 more files") */
       g_set_error (error, KILN_SCENE_ERROR, KILN_SCENE_ERROR_MISSING_FILES,
-                   _("“%s” uses files that are not on this computer: %s. Put them back, or "
-                     "pack them into the .blend (File › External Data › Pack Resources)."),
-                   name, list->str);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "“%s” uses a file that is not on this computer: %s. Put it "
+                                "back, or pack it into the .blend (File › External Data › "
+                                "Pack Resources).",
+                                "“%s” uses files that are not on this computer: %s. Put them "
+                                "back, or pack them into the .blend (File › External Data › "
+                                "Pack Resources).", names->len),
+                   name, list);
       return FALSE;
     }
   return TRUE;
