@@ -40,6 +40,9 @@ struct _KilnApplication
   guint              start_hidden : 1;    /* --background: the first activation opens nothing */
   guint              background_held : 1; /* held so that closing the window leaves Kiln running */
 
+  /* Render jobs without a window, and notifications (kiln-application-jobs.c) */
+  guint              jobs_held : 1;             /* held while a render job is under way */
+  guint              told_background_jobs : 1;  /* said once that jobs go on windowless */
 
   /* Running in the background and at login (kiln-application-background.c) */
   GCancellable      *portal_cancellable;
@@ -56,6 +59,8 @@ void        _kiln_application_lending_shutdown    (KilnApplication *self);
 /* Started with --background: no window until asked for one. */
 void        _kiln_application_start_hidden        (KilnApplication *self);
 
+void        _kiln_application_jobs_startup        (KilnApplication *self);
+void        _kiln_application_jobs_shutdown       (KilnApplication *self);
 
 void        _kiln_application_background_startup  (KilnApplication *self);
 void        _kiln_application_background_shutdown (KilnApplication *self);

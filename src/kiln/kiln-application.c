@@ -418,6 +418,8 @@ kiln_application_startup (GApplication *application)
   /* Lending runs for as long as the app does, with or without a window. */
   _kiln_application_lending_startup (self);
   _kiln_application_background_startup (self);
+  /* Render jobs too, and they tell how they end. */
+  _kiln_application_jobs_startup (self);
 
   _kiln_application_actions_init (self);
   kiln_application_reload_account (self);
@@ -429,6 +431,7 @@ kiln_application_shutdown (GApplication *application)
   KilnApplication *self = KILN_APPLICATION (application);
 
   g_cancellable_cancel (self->cancellable);
+  _kiln_application_jobs_shutdown (self);
   _kiln_application_background_shutdown (self);
   _kiln_application_lending_shutdown (self);
   /* The node's peers hear goodbye before the app exits. */

@@ -4,11 +4,12 @@
  *
  * kiln-render-page.c         the page's views, opening and reading scenes, dropping files
  * kiln-render-page-sample.c  the sample scene Blender makes on request
- * kiln-render-page-job.c     submitting the job and following it
+ * kiln-render-page-job.c     submitting jobs, the list of jobs, and the page of one
  */
 #pragma once
 
 #include "kiln-job-form.h"
+#include "kiln-job-page.h"
 #include "kiln-render-job.h"
 #include "kiln-render-page.h"
 
@@ -18,6 +19,8 @@ struct _KilnRenderPage
 {
   AdwBin           parent_instance;
 
+  AdwLeaflet      *leaflet;           /* home, or one job's page */
+  AdwLeaflet      *home_leaflet;      /* the scene, and the jobs beside it when there is room */
   GtkStack        *stack;
   AdwStatusPage   *empty_page;
   GtkButton       *open_button;
@@ -25,16 +28,15 @@ struct _KilnRenderPage
   GtkSpinner      *busy_spinner;
   AdwStatusPage   *error_page;
   GtkButton       *error_reload_button;
+  GtkButton       *show_jobs_button;
   KilnJobForm     *job_form;
-  GtkLabel        *job_title_label;
-  GtkLabel        *job_state_label;
-  GtkProgressBar  *job_progress;
-  GtkLabel        *job_frames_label;
-  GtkLabel        *job_cost_label;
-  GtkLabel        *job_frame_label;
-  GtkLabel        *job_error_label;
-  GtkButton       *job_cancel_button;
-  GtkButton       *job_new_button;
+  GtkWidget       *jobs_separator;
+  GtkWidget       *jobs_panel;
+  GtkButton       *jobs_back_button;
+  GtkStack        *jobs_stack;
+  GtkListBox      *jobs_list;
+  AdwStatusPage   *jobs_error_page;
+  KilnJobPage     *job_page;
 
   KilnSession     *session;
   KilnSandbox     *sandbox;
@@ -47,9 +49,7 @@ struct _KilnRenderPage
   gboolean         sample;            /* the file is the sample scene */
   char            *view_before_drop;  /* what a file dragged over the page hides */
 
-  KilnRenderJob   *job;               /* the job shown, running or ended */
   gboolean         submitting;
-  gboolean         cancelling;
 };
 
 /* kiln-render-page.c */
@@ -77,11 +77,13 @@ char     *kiln_sample_scene_make_finish  (GAsyncResult        *result,
 
 /* kiln-render-page-job.c */
 void      kiln_render_page_submit        (KilnRenderPage  *self);
-/* Whether the job shown is still under way (not done, failed or cancelled). */
-gboolean  kiln_render_page_job_is_active (KilnRenderPage  *self);
-void      kiln_render_page_cancel_job    (KilnRenderPage  *self);
-void      kiln_render_page_close_job     (KilnRenderPage  *self);
-void      kiln_render_page_open_output   (KilnRenderPage  *self);
-void      kiln_render_page_drop_job      (KilnRenderPage  *self);
+/* Shows the session's jobs in the list (none when @session is NULL). */
+void      kiln_render_page_bind_jobs     (KilnRenderPage  *self,
+                                          KilnSession     *session);
+/* Back from a job's page to the scene and the list. */
+void      kiln_render_page_show_home     (KilnRenderPage  *self);
+void      kiln_render_page_show_jobs_panel (KilnRenderPage *self,
+                                            gboolean        jobs);
+void      kiln_render_page_update_jobs   (KilnRenderPage  *self);
 
 G_END_DECLS

@@ -7,7 +7,8 @@
  * Blender in the sandbox (kiln_scene_inspect_async()); what cannot be rendered at all (not a
  * Blender file, damaged, an engine providers lack, no camera, no Blender) is explained on a
  * page of its own, and anything else opens the job form prefilled from the scene. Submitted,
- * the job's progress takes the form's place (kiln-render-page-job.c).
+ * the job goes to the session and its page opens; the list of jobs stays beside the scene
+ * (kiln-render-page-job.c).
  */
 
 #include "config.h"
@@ -100,6 +101,9 @@ kiln_render_page_show_view (KilnRenderPage *self,
   gtk_stack_set_visible_child_name (self->stack, name);
   gtk_spinner_set_spinning (self->busy_spinner, g_str_equal (name, "busy"));
   kiln_render_page_update_actions (self);
+
+  /* What happens to the scene is worth seeing, from wherever the page was. */
+  kiln_render_page_show_jobs_panel (self, FALSE);
 }
 
 /* --- what cannot be rendered ----------------------------------------------------------------- */
@@ -384,15 +388,16 @@ kiln_render_page_sample_output_dir (void)
                            _("Kiln Sample"), NULL);
 }
 
-/* Whether another scene may be opened now; says why not when it may not. */
+/* Whether another scene may be opened now; says why not when it may not. Renders under way
+ * go on: only the one being submitted keeps the form. */
 static gboolean
 kiln_render_page_can_open (KilnRenderPage *self)
 {
-  if (!kiln_render_page_job_is_active (self) && !self->submitting)
+  if (!self->submitting)
     return TRUE;
 
-  kiln_render_page_show_message (self, _("A render is under way: cancel it, or wait for it "
-                                         "to end, before opening another scene"));
+  kiln_render_page_show_message (self, _("The render is being submitted: open the next scene "
+                                         "once it is on its way"));
   return FALSE;
 }
 
@@ -583,27 +588,42 @@ kiln_render_page_cancel_action (GtkWidget  *widget,
 }
 
 static void
-kiln_render_page_cancel_job_action (GtkWidget  *widget,
-                                    const char *action_name,
-                                    GVariant   *param)
-{
-  kiln_render_page_cancel_job (KILN_RENDER_PAGE (widget));
-}
-
-static void
-kiln_render_page_close_job_action (GtkWidget  *widget,
+kiln_render_page_show_jobs_action (GtkWidget  *widget,
                                    const char *action_name,
                                    GVariant   *param)
 {
-  kiln_render_page_close_job (KILN_RENDER_PAGE (widget));
+  KilnRenderPage *self = KILN_RENDER_PAGE (widget);
+
+  kiln_render_page_show_home (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->jobs_list));
 }
 
 static void
-kiln_render_page_open_output_action (GtkWidget  *widget,
+kiln_render_page_show_scene_action (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *param)
+{
+  kiln_render_page_show_jobs_panel (KILN_RENDER_PAGE (widget), FALSE);
+}
+
+static void
+kiln_render_page_show_jobs_panel_action (GtkWidget  *widget,
+                                         const char *action_name,
+                                         GVariant   *param)
+{
+  kiln_render_page_show_jobs_panel (KILN_RENDER_PAGE (widget), TRUE);
+}
+
+static void
+kiln_render_page_reload_jobs_action (GtkWidget  *widget,
                                      const char *action_name,
                                      GVariant   *param)
 {
-  kiln_render_page_open_output (KILN_RENDER_PAGE (widget));
+  KilnRenderPage *self = KILN_RENDER_PAGE (widget);
+
+  /* Only after a failure: loading again stops the jobs that run, to pick them up anew. */
+  if (self->session != NULL && kiln_session_get_jobs_error (self->session) != NULL)
+    kiln_session_reload_jobs (self->session);
 }
 
 /* --- GObject ---------------------------------------------------------------------------------- */
@@ -615,7 +635,12 @@ kiln_render_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->read_cancellable);
-  kiln_render_page_drop_job (self);
+  if (self->session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (kiln_session_get_jobs (self->session), self);
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      kiln_render_page_bind_jobs (self, NULL);
+    }
   g_clear_object (&self->session);
   g_clear_object (&self->scene);
   g_clear_object (&self->file);
@@ -695,6 +720,8 @@ kiln_render_page_class_init (KilnRenderPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/kiln-render-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, home_leaflet);
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, stack);
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, empty_page);
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, open_button);
@@ -702,16 +729,15 @@ kiln_render_page_class_init (KilnRenderPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, busy_spinner);
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, error_page);
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, error_reload_button);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, show_jobs_button);
   gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_form);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_title_label);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_state_label);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_progress);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_frames_label);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_cost_label);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_frame_label);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_error_label);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_cancel_button);
-  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_new_button);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, jobs_separator);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, jobs_panel);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, jobs_back_button);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, jobs_stack);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, jobs_list);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, jobs_error_page);
+  gtk_widget_class_bind_template_child (widget_class, KilnRenderPage, job_page);
   gtk_widget_class_bind_template_callback (widget_class, kiln_render_page_submit);
 
   gtk_widget_class_install_action (widget_class, "render.open", NULL,
@@ -722,16 +748,19 @@ kiln_render_page_class_init (KilnRenderPageClass *klass)
                                    kiln_render_page_reload_action);
   gtk_widget_class_install_action (widget_class, "render.cancel", NULL,
                                    kiln_render_page_cancel_action);
-  gtk_widget_class_install_action (widget_class, "render.cancel-job", NULL,
-                                   kiln_render_page_cancel_job_action);
-  gtk_widget_class_install_action (widget_class, "render.close-job", NULL,
-                                   kiln_render_page_close_job_action);
-  gtk_widget_class_install_action (widget_class, "render.open-output", NULL,
-                                   kiln_render_page_open_output_action);
+  gtk_widget_class_install_action (widget_class, "render.show-jobs", NULL,
+                                   kiln_render_page_show_jobs_action);
+  gtk_widget_class_install_action (widget_class, "render.show-scene", NULL,
+                                   kiln_render_page_show_scene_action);
+  gtk_widget_class_install_action (widget_class, "render.show-jobs-panel", NULL,
+                                   kiln_render_page_show_jobs_panel_action);
+  gtk_widget_class_install_action (widget_class, "render.reload-jobs", NULL,
+                                   kiln_render_page_reload_jobs_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "render.cancel", NULL);
 
   g_type_ensure (KILN_TYPE_JOB_FORM);
+  g_type_ensure (KILN_TYPE_JOB_PAGE);
 }
 
 static void
@@ -755,10 +784,8 @@ kiln_render_page_init (KilnRenderPage *self)
   g_signal_connect (target, "drop", G_CALLBACK (kiln_render_page_drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "render.cancel-job", FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "render.close-job", FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "render.open-output", FALSE);
   kiln_render_page_show_view (self, "empty");
+  kiln_render_page_update_jobs (self);
 }
 
 KilnSession *
@@ -776,9 +803,17 @@ kiln_render_page_set_session (KilnRenderPage *self,
   g_return_if_fail (KILN_IS_RENDER_PAGE (self));
   g_return_if_fail (!session || KILN_IS_SESSION (session));
 
-  if (!g_set_object (&self->session, session))
+  if (self->session == session)
     return;
 
+  if (self->session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (kiln_session_get_jobs (self->session), self);
+      g_signal_handlers_disconnect_by_data (self->session, self);
+    }
+  g_set_object (&self->session, session);
+
   kiln_job_form_set_session (self->job_form, session);
+  kiln_render_page_bind_jobs (self, session);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
 }

@@ -1,4 +1,4 @@
-/* kiln-render-page.h: rendering a scene: drop a .blend, check the job, submit, follow it
+/* kiln-render-page.h: rendering a scene: drop a .blend, check the job, submit, follow the jobs
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,12 +20,16 @@ KilnSession *kiln_render_page_get_session (KilnRenderPage *self);
 void         kiln_render_page_set_session (KilnRenderPage *self,
                                            KilnSession    *session);
 
-/* Reads @file (a .blend) and shows the job form for it, or what is wrong with it. While a
- * job runs, the page keeps showing it and says so instead. */
+/* Reads @file (a .blend) and shows the job form for it, or what is wrong with it. */
 void         kiln_render_page_open_file   (KilnRenderPage *self,
                                            GFile          *file);
 
 /* Asks for a .blend file with the file chooser, then opens it. */
 void         kiln_render_page_choose_file (KilnRenderPage *self);
+
+/* Shows the page of the session's render job with that ID: its frames, subtasks, payments
+ * and log. FALSE when the session has no such job. */
+gboolean     kiln_render_page_show_job    (KilnRenderPage *self,
+                                           const char     *id);
 
 G_END_DECLS

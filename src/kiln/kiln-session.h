@@ -1,4 +1,4 @@
-/* kiln-session.h: the engine objects behind the app: store, ledger, chain and wallet
+/* kiln-session.h: the engine objects behind the app: store, ledger, chain, wallet, node and jobs
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -29,8 +29,8 @@ G_DECLARE_FINAL_TYPE (KilnSession, kiln_session, KILN, SESSION, GObject)
  * node. Properties: "key", "state", "wallet" (the connected wallet, NULL unless the state
  * is ready), "chain", "funding" (a devnet top-up is running), "engine" (the node, NULL
  * until the account and the database are there), "engine-error" (why the node is not
- * running). The signal "devnet-funded" (const GError *error, gboolean automatic) reports
- * every top-up. */
+ * running), and the render jobs (see kiln_session_get_jobs()). The signal "devnet-funded"
+ * (const GError *error, gboolean automatic) reports every top-up. */
 KilnSession       *kiln_session_new                 (GSettings           *settings);
 
 KilnKey           *kiln_session_get_key             (KilnSession         *self);
@@ -75,6 +75,47 @@ void               kiln_session_restart_engine      (KilnSession         *self);
 /* Stops the node cleanly, for the app's shutdown: runs the thread-default main context
  * until its peers have heard goodbye, for at most the links' handshake timeout. */
 void               kiln_session_shutdown            (KilnSession         *self);
+
+/* The render jobs of the account in use ("jobs", a GListModel of KilnRenderJob), newest
+ * first: those started in this run, and those the node's job store kept from before, loaded
+ * once the node is there ("loading-jobs" while they are). A job that had not ended goes on
+ * where it stopped; one that had is shown as it ended. Every job gets the wallet as soon as
+ * it is connected. "n-active-jobs" counts the jobs not ended yet, which run with or without
+ * a window; "jobs-error" says why the stored jobs could not be loaded. The signal
+ * "job-ended" (KilnRenderJob *job) tells that a job followed in this run is done, failed or
+ * was cancelled. */
+GListModel        *kiln_session_get_jobs            (KilnSession         *self);
+gboolean           kiln_session_get_loading_jobs    (KilnSession         *self);
+guint              kiln_session_get_n_active_jobs   (KilnSession         *self);
+const GError      *kiln_session_get_jobs_error      (KilnSession         *self);
+/* The job with that ID in the list, or NULL. */
+KilnRenderJob     *kiln_session_lookup_job          (KilnSession         *self,
+                                                     const char          *id);
+/* Loads the stored jobs again, after "jobs-error" said why they could not be. */
+void               kiln_session_reload_jobs         (KilnSession         *self);
+/* Adds @job, made over the session's node and not started yet, to the jobs, and starts it
+ * (kiln_render_job_start_async()). A job that cannot start stays in the list, failed. */
+void               kiln_session_start_job_async     (KilnSession         *self,
+                                                     KilnRenderJob       *job,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean           kiln_session_start_job_finish    (KilnSession         *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+/* Whether @job may be forgotten: it has ended and owes nothing. */
+gboolean           kiln_session_can_remove_job      (KilnSession         *self,
+                                                     KilnRenderJob       *job);
+/* Forgets @job, which kiln_session_can_remove_job() allows: out of the list and out of the
+ * node's job store. Its frames stay where they are. */
+void               kiln_session_remove_job_async    (KilnSession         *self,
+                                                     KilnRenderJob       *job,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean           kiln_session_remove_job_finish   (KilnSession         *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
 
 /* The endpoint of @chain as people name it: "127.0.0.1:8545", "rpc.example.org". */
 char              *kiln_session_describe_endpoint   (KilnChain           *chain);

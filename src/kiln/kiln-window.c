@@ -310,3 +310,14 @@ kiln_window_choose_scene (KilnWindow *self)
   adw_view_stack_set_visible_child_name (self->view_stack, "render");
   kiln_render_page_choose_file (self->render_page);
 }
+
+void
+kiln_window_show_job (KilnWindow *self,
+                      const char *id)
+{
+  g_return_if_fail (KILN_IS_WINDOW (self));
+  g_return_if_fail (id != NULL);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "render");
+  kiln_render_page_show_job (self->render_page, id);
+}

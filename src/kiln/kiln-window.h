@@ -27,5 +27,8 @@ void        kiln_window_show_page     (KilnWindow      *self,
 void        kiln_window_open_scene    (KilnWindow      *self,
                                        GFile           *file);
 void        kiln_window_choose_scene  (KilnWindow      *self);
+/* Shows the Render page's page of the render job with that ID. */
+void        kiln_window_show_job      (KilnWindow      *self,
+                                       const char      *id);
 
 G_END_DECLS

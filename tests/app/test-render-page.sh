@@ -9,7 +9,8 @@
 # (`kiln FILE.blend`, forwarded to the running app) fills the form with its own frames,
 # resolution and samples, read back over AT-SPI; a bad frame list and a price the balance
 # cannot cover are explained as they are typed and disable Submit, which a good price enables
-# again; Submit announces the job and the page follows it until Cancel; a scene dragged from
+# again; Submit announces the job and its page follows it until Cancel, asked for and confirmed,
+# after which the jobs list beside the drop zone shows it cancelled; a scene dragged from
 # another window and dropped on the page opens, its missing texture listed on the form and
 # keeping Submit disabled; a text file named .blend is explained as not a Blender file, and an
 # EEVEE scene as one providers cannot render. Prints TAP; screenshots go to SCREENSHOT_DIR.
@@ -257,11 +258,15 @@ else
 fi
 screenshot render-job
 
-if click 'Cancel Render' && wait_for "the cancelled job" label_shown 'Cancelled' &&
-   click 'New Render' && wait_for "the empty state" label_shown 'Drop a .blend File Here'; then
-  ok "Cancel Render stops the job, and New Render goes back to the empty state"
+cancelled_row () { accessible_tree | grep -q '^list item	tiny, Cancelled, 0 of 5 frames$'; }
+if click 'Cancel Render…' && wait_for "the question" window_shown 'Cancel Render' &&
+   label_shown 'Cancel “tiny”?' && focus 'Cancel Render' && keys alt+c &&
+   wait_for "the cancelled job" label_shown 'Cancelled' &&
+   click 'Back to Renders' && wait_for "the empty state" label_shown 'Drop a .blend File Here' &&
+   cancelled_row; then
+  ok "Cancel Render, once confirmed, stops the job; the list beside the drop zone shows it"
 else
-  not_ok "Cancel Render stops the job, and New Render goes back to the empty state" \
+  not_ok "Cancel Render, once confirmed, stops the job; the list beside the drop zone shows it" \
     "labels: $(labels | tr '\n' '|')" "$(cat "$tmp/kiln.log")"
 fi
 

@@ -73,6 +73,8 @@ struct _KilnRenderJob
   GHashTable            *by_terms;      /* terms digest → Assignment */
   GHashTable            *excluded;      /* KilnAddress → itself: providers no longer used */
   GHashTable            *away;          /* KilnAddress → KilnOffer: offers of providers gone */
+  GHashTable            *assigned_offers; /* KilnAddress → KilnOffer: the last offer each
+                                         * provider was assigned work on, for retries */
   GHashTable            *ready_frames;  /* frame → itself: complete in the output folder */
   GHashTable            *assembling;    /* frame → itself: strips being joined */
   GListStore            *events;

@@ -140,6 +140,7 @@ kiln_render_job_finalize (GObject *object)
   g_clear_pointer (&self->subtasks, g_array_unref);
   g_clear_pointer (&self->excluded, g_hash_table_unref);
   g_clear_pointer (&self->away, g_hash_table_unref);
+  g_clear_pointer (&self->assigned_offers, g_hash_table_unref);
   g_clear_pointer (&self->ready_frames, g_hash_table_unref);
   g_clear_pointer (&self->assembling, g_hash_table_unref);
   g_clear_object (&self->events);
@@ -282,6 +283,9 @@ kiln_render_job_init (KilnRenderJob *self)
                                           (GDestroyNotify) kiln_address_free, NULL);
   self->away = g_hash_table_new_full (address_hash, address_equal,
                                       (GDestroyNotify) kiln_address_free, g_object_unref);
+  self->assigned_offers = g_hash_table_new_full (address_hash, address_equal,
+                                                 (GDestroyNotify) kiln_address_free,
+                                                 g_object_unref);
   self->ready_frames = g_hash_table_new (NULL, NULL);
   self->assembling = g_hash_table_new (NULL, NULL);
   self->events = g_list_store_new (KILN_TYPE_RENDER_JOB_EVENT);
@@ -619,6 +623,132 @@ kiln_render_job_get_subtask_provider (KilnRenderJob *self,
   return FALSE;
 }
 
+char *
+kiln_render_job_dup_frame_path (KilnRenderJob *self,
+                                int            frame)
+{
+  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
+
+  if (self->plan == NULL || !g_hash_table_contains (self->ready_frames, GINT_TO_POINTER (frame)))
+    return NULL;
+
+  return kiln_render_job_frame_path (self, frame);
+}
+
+static gboolean
+assignment_failed (const KilnJobAssignmentRecord *record)
+{
+  return record->state == KILN_ASSIGNMENT_REJECTED ||
+         record->state == KILN_ASSIGNMENT_FAILED ||
+         record->state == KILN_ASSIGNMENT_TIMED_OUT;
+}
+
+/* The last assignment of subtask @index, or NULL before the first. */
+static Assignment *
+last_assignment (KilnRenderJob *self,
+                 guint          index)
+{
+  for (guint i = self->assignments->len; i > 0; i--)
+    {
+      Assignment *assignment = g_ptr_array_index (self->assignments, i - 1);
+
+      if (assignment->record->subtask == index)
+        return assignment;
+    }
+  return NULL;
+}
+
+gboolean
+kiln_render_job_get_subtask_failed (KilnRenderJob  *self,
+                                    guint           index,
+                                    const char    **reason)
+{
+  Assignment *last;
+
+  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), FALSE);
+  g_return_val_if_fail (index < self->subtasks->len, FALSE);
+
+  if (reason != NULL)
+    *reason = NULL;
+
+  if (g_array_index (self->subtasks, Subtask, index).state != KILN_SUBTASK_STATE_PENDING ||
+      self->assignments == NULL)
+    return FALSE;
+
+  last = last_assignment (self, index);
+  if (last == NULL || !assignment_failed (last->record))
+    return FALSE;
+
+  if (reason != NULL)
+    *reason = last->record->reason;
+  return TRUE;
+}
+
+gboolean
+kiln_render_job_retry_subtask (KilnRenderJob  *self,
+                               guint           index,
+                               GError        **error)
+{
+  gint64 now = kiln_render_job_now_s ();
+  guint forgiven = 0;
+
+  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), FALSE);
+  g_return_val_if_fail (index < self->subtasks->len, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (kiln_render_job_state_is_final (self->record->state) || self->cancelling ||
+      !self->active)
+    {
+      g_set_error_literal (error, KILN_RENDER_JOB_ERROR, KILN_RENDER_JOB_ERROR_NOT_RUNNING,
+                           _("The render has ended: its subtasks cannot be tried again."));
+      return FALSE;
+    }
+
+  if (!kiln_render_job_get_subtask_failed (self, index, NULL))
+    {
+      g_set_error (error, KILN_RENDER_JOB_ERROR, KILN_RENDER_JOB_ERROR_INVALID,
+                   _("Subtask %u has not failed: there is nothing to try again."), index + 1);
+      return FALSE;
+    }
+
+  /* Every provider that failed this subtask gets another chance at the job. */
+  for (guint i = 0; i < self->assignments->len; i++)
+    {
+      const KilnJobAssignmentRecord *record =
+        ((Assignment *) g_ptr_array_index (self->assignments, i))->record;
+      KilnOffer *offer;
+
+      if (record->subtask != index || !assignment_failed (record))
+        continue;
+
+      if (g_hash_table_remove (self->excluded, &record->provider))
+        forgiven++;
+
+      /* Its offer comes back while it stands: offers are only made once per announcement. */
+      offer = g_hash_table_lookup (self->assigned_offers, &record->provider);
+      if (offer != NULL && self->book != NULL)
+        {
+          g_autoptr(GError) local_error = NULL;
+
+          if (!kiln_offer_book_add (self->book, offer, now, &local_error) &&
+              !g_error_matches (local_error, KILN_MARKET_ERROR, KILN_MARKET_ERROR_STALE))
+            g_debug ("Render job %s: the offer of a provider given another chance is not "
+                     "taken back: %s", self->record->id, local_error->message);
+        }
+    }
+
+  kiln_render_job_log (self, index,
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    "Tried again, %u provider that failed it given another "
+                                    "chance",
+                                    "Tried again, %u providers that failed it given another "
+                                    "chance", forgiven),
+                       forgiven);
+  kiln_render_job_schedule_dispatch (self);
+  kiln_render_job_refresh_state (self);
+  return TRUE;
+}
+
 static void
 sum_approved (KilnRenderJob *self,
               gboolean       unpaid_only,
@@ -910,6 +1040,32 @@ kiln_render_job_subtask_changed (KilnRenderJob *self,
   kiln_render_job_refresh_state (self);
 }
 
+/* Keeps the offer @assignment was made on, so that a retry can take its provider back after
+ * the offer left the book. */
+static void
+remember_offer (KilnRenderJob *self,
+                Assignment    *assignment)
+{
+  g_autoptr(GPtrArray) offers = NULL;
+
+  if (self->book == NULL)
+    return;
+
+  offers = kiln_offer_book_list (self->book, kiln_render_job_now_s ());
+  for (guint i = 0; i < offers->len; i++)
+    {
+      KilnOffer *offer = g_ptr_array_index (offers, i);
+
+      if (kiln_address_equal (kiln_offer_get_provider (offer), &assignment->record->provider))
+        {
+          g_hash_table_replace (self->assigned_offers,
+                                kiln_address_copy (&assignment->record->provider),
+                                g_object_ref (offer));
+          return;
+        }
+    }
+}
+
 void
 kiln_render_job_set_subtask_state (KilnRenderJob    *self,
                                    guint             index,
@@ -921,6 +1077,8 @@ kiln_render_job_set_subtask_state (KilnRenderJob    *self,
     return;
 
   subtask->state = state;
+  if (state == KILN_SUBTASK_STATE_ASSIGNED && subtask->current != NULL)
+    remember_offer (self, subtask->current);
   kiln_render_job_subtask_changed (self, index);
 }
 

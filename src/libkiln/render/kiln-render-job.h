@@ -192,6 +192,24 @@ guint              kiln_render_job_get_n_subtasks    (KilnRenderJob             
 guint              kiln_render_job_get_subtasks_done (KilnRenderJob               *self);
 KilnSubtaskState   kiln_render_job_get_subtask_state (KilnRenderJob               *self,
                                                       guint                        index);
+/* The image of @frame in the output folder once the frame is complete (as ::frame-ready
+ * told), else NULL. Free it. */
+char              *kiln_render_job_dup_frame_path    (KilnRenderJob               *self,
+                                                      int                          frame);
+/* Whether subtask @index waits for a provider again because its last attempt failed: the
+ * result was rejected, did not come in time, or the provider gave the work back or went
+ * away. @reason (may be NULL) is then set to why, for people. */
+gboolean           kiln_render_job_get_subtask_failed (KilnRenderJob              *self,
+                                                       guint                       index,
+                                                       const char                **reason);
+/* Gives subtask @index, which failed (kiln_render_job_get_subtask_failed()), another try:
+ * the providers that failed it may take part in the job again, their offers are taken back
+ * where they still stand, and the subtask is offered at once. Errors:
+ * KILN_RENDER_JOB_ERROR_NOT_RUNNING when the job has ended or is cancelling,
+ * KILN_RENDER_JOB_ERROR_INVALID when the subtask has not failed. */
+gboolean           kiln_render_job_retry_subtask     (KilnRenderJob               *self,
+                                                      guint                        index,
+                                                      GError                     **error);
 /* The provider working on or having done subtask @index; FALSE when there is none. */
 gboolean           kiln_render_job_get_subtask_provider (KilnRenderJob            *self,
                                                          guint                     index,
