@@ -838,8 +838,11 @@ first_done_second_out (gpointer data)
   KilnSubtaskState second = kiln_render_job_get_subtask_state (job, 1);
 
   g_assert_cmpint (kiln_render_job_get_state (job), !=, KILN_RENDER_JOB_STATE_FAILED);
+  /* The provider takes frame 2 as soon as it has handed in frame 1, so frame 2 may already
+   * be in, waiting for its verification. */
   return kiln_render_job_get_subtask_state (job, 0) == KILN_SUBTASK_STATE_DONE &&
-         (second == KILN_SUBTASK_STATE_ASSIGNED || second == KILN_SUBTASK_STATE_RENDERING);
+         (second == KILN_SUBTASK_STATE_ASSIGNED || second == KILN_SUBTASK_STATE_RENDERING ||
+          second == KILN_SUBTASK_STATE_VERIFYING);
 }
 
 /* A job dropped half way is loaded from the store and finishes: the frame already verified

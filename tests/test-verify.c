@@ -132,18 +132,30 @@ load (const char *path)
 /* Honest results ---------------------------------------------------------------------- */
 
 static void
-assert_accepted (KilnVerdict       *verdict,
+assert_accepted (KilnVerifier      *verifier,
+                 KilnVerdict       *verdict,
                  const KilnSubtask *subtask)
 {
+  guint uniform, detail, flat;
+  guint n = kiln_verifier_get_crops_for (verifier, subtask, &uniform, &detail, &flat);
+
   g_assert_cmpint (verdict->result, ==, KILN_VERDICT_ACCEPTED);
   g_assert_null (verdict->reason);
   g_assert_true (verdict->frame >= subtask->frame_start && verdict->frame <= subtask->frame_end);
-  g_assert_cmpuint (verdict->crops->len, ==, KILN_VERIFIER_DEFAULT_CROPS);
+  g_assert_cmpuint (verdict->crops->len, ==, n);
+  g_assert_cmpuint (uniform + detail + flat, ==, n);
   for (guint i = 0; i < verdict->crops->len; i++)
     {
       const KilnVerifyCrop *crop = &g_array_index (verdict->crops, KilnVerifyCrop, i);
+      KilnVerifyCropRole role = i < uniform ? KILN_VERIFY_CROP_UNIFORM
+                                : i < uniform + detail ? KILN_VERIFY_CROP_DETAIL
+                                : KILN_VERIFY_CROP_FLAT;
       guint rx = subtask->use_border ? subtask->border_y : 0;
       guint rw, rh;
+
+      /* The crops placed anywhere first (their places do not depend on the image), then
+       * those chosen for detail, then for flatness. */
+      g_assert_cmpint (crop->role, ==, role);
 
       kiln_subtask_get_output_size (subtask, &rw, &rh);
       /* Inside the subtask's part of the frame, at least 8 pixels a side. */
@@ -166,12 +178,15 @@ test_honest (void)
   g_autoptr(KilnVerdict) strip = NULL;
 
   verdict = verify (verifier, job.chunk, (const char * const *) job.honest);
-  assert_accepted (verdict, job.chunk);
+  assert_accepted (verifier, verdict, job.chunk);
   g_assert_cmpfloat (verdict->seconds, >, 0);
+  /* A whole chunk of frames gets the full count; a strip one fewer. */
+  g_assert_cmpuint (verdict->crops->len, ==, KILN_VERIFIER_DEFAULT_CROPS);
 
   strip = verify (verifier, job.strip, (const char * const *) job.honest_strip);
-  assert_accepted (strip, job.strip);
+  assert_accepted (verifier, strip, job.strip);
   g_assert_cmpint (strip->frame, ==, 3);
+  g_assert_cmpuint (strip->crops->len, ==, KILN_VERIFIER_DEFAULT_CROPS - 1);
 
   kiln_test_assert_finalize_soon (g_steal_pointer (&verifier));
 }
@@ -195,7 +210,7 @@ test_stepped (void)
   g_assert_true (g_str_has_suffix (paths[1], "frame_0003.png"));
 
   verdict = verify (verifier, stepped, (const char * const *) paths);
-  assert_accepted (verdict, stepped);
+  assert_accepted (verifier, verdict, stepped);
   g_assert_true (verdict->frame == 1 || verdict->frame == 3);
 }
 
@@ -211,9 +226,13 @@ test_choose_crops (void)
   g_autoptr(GArray) c = NULL;
   g_autoptr(GArray) d = NULL;
   int frame_a, frame_b, frame;
-  guint draws, first = 0, uniform_on_cube = 0, detailed_on_cube = 0;
-  guint n_uniform = (KILN_VERIFIER_DEFAULT_CROPS + 1) / 2;
-  guint n_detailed = KILN_VERIFIER_DEFAULT_CROPS - n_uniform;
+  guint draws, first = 0, uniform_on_cube = 0, detailed_on_cube = 0, flat_on_cube = 0;
+  guint n_uniform, n_detailed, n_flat;
+
+  g_assert_cmpuint (kiln_verifier_get_crops_for (verifier, job.chunk, &n_uniform, &n_detailed,
+                                                 &n_flat), ==, KILN_VERIFIER_DEFAULT_CROPS);
+  g_assert_cmpuint (n_uniform, ==, (KILN_VERIFIER_DEFAULT_CROPS + 1) / 2);
+  g_assert_cmpuint (n_flat, ==, 1);
 
   /* 0.5 % of 160 × 120, about in the frame's shape: 11 × 9 pixels. */
   a = kiln_verifier_choose_crops (verifier, job.chunk, paths, &frame_a, &error);
@@ -253,20 +272,26 @@ test_choose_crops (void)
           gboolean on_cube = crop->x + crop->width > 50 && crop->x < 110 &&
                              crop->y + crop->height > 35 && crop->y < 90;
 
-          if (i < n_uniform)
+          if (crop->role == KILN_VERIFY_CROP_UNIFORM)
             uniform_on_cube += on_cube;
-          else
+          else if (crop->role == KILN_VERIFY_CROP_DETAIL)
             detailed_on_cube += on_cube;
+          else
+            flat_on_cube += on_cube;
         }
     }
   g_assert_cmpuint (first, >, 0);
   g_assert_cmpuint (first, <, draws);
   /* The cube fills about a quarter of the frame: crops placed anywhere hit it about
-   * a third of the time, the most detailed of 8 places nearly always. */
-  g_test_message ("on the cube: %u of %u crops placed anywhere, %u of %u chosen for detail",
-                  uniform_on_cube, n_uniform * draws, detailed_on_cube, n_detailed * draws);
+   * a third of the time, the most detailed of 16 places nearly always, the flattest (the
+   * world behind it is one flat colour) hardly ever. */
+  g_test_message ("on the cube: %u of %u crops placed anywhere, %u of %u chosen for detail, "
+                  "%u of %u chosen for flatness", uniform_on_cube, n_uniform * draws,
+                  detailed_on_cube, n_detailed * draws, flat_on_cube, n_flat * draws);
   g_assert_cmpuint (detailed_on_cube, >=, n_detailed * draws * 3 / 4);
   g_assert_cmpuint (detailed_on_cube * 1000 / (n_detailed * draws), >,
+                    uniform_on_cube * 1000 / (n_uniform * draws));
+  g_assert_cmpuint (flat_on_cube * 1000 / (n_flat * draws), <,
                     uniform_on_cube * 1000 / (n_uniform * draws));
 }
 
@@ -422,6 +447,107 @@ test_missing_and_malformed (void)
   }
 }
 
+/* A region painted over with one colour (here over the cube, the costly part to render) is
+ * what the crop chosen for flatness looks for: the frame's own flat places are the world
+ * behind the cube, all of one other colour. */
+static void
+test_painted (void)
+{
+  g_autoptr(KilnVerifier) verifier = new_verifier ();
+  g_autoptr(KilnImage) image = load (job.honest[0]);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) paths = NULL;
+  g_autoptr(KilnVerdict) verdict = NULL;
+  guint channels = kiln_image_get_channels (image);
+  const guint x0 = 40, y0 = 30, w = 80, h = 60;
+  guint in_paint = 0, draws = 0;
+
+  for (guint y = y0; y < y0 + h; y++)
+    for (guint x = x0; x < x0 + w; x++)
+      for (guint c = 0; c < MIN (channels, 3u); c++)
+        kiln_image_get_row (image, y)[x * channels + c] = 90;
+  paths = tampered_copy ((const char * const *) job.honest, 0, image, "painted");
+
+  /* About half the draws check frame 1, the painted one. */
+  for (guint d = 0; d < 80; d++)
+    {
+      int frame;
+      g_autoptr(GArray) crops = kiln_verifier_choose_crops (verifier, job.chunk,
+                                                            (const char * const *) paths,
+                                                            &frame, &error);
+
+      g_assert_no_error (error);
+      if (frame != 1)
+        continue;
+      draws++;
+      for (guint i = 0; i < crops->len; i++)
+        {
+          const KilnVerifyCrop *crop = &g_array_index (crops, KilnVerifyCrop, i);
+
+          if (crop->role == KILN_VERIFY_CROP_FLAT)
+            in_paint += crop->x >= x0 && crop->x + crop->width <= x0 + w &&
+                        crop->y >= y0 && crop->y + crop->height <= y0 + h;
+        }
+    }
+  g_test_message ("the crop chosen for flatness fell in the paint in %u of %u draws of frame 1",
+                  in_paint, draws);
+  g_assert_cmpuint (draws, >, 0);
+  g_assert_cmpuint (in_paint * 10, >=, draws * 7);
+
+  /* And the verification sees it: the seed draws frame 1. */
+  kiln_verifier_set_seed (verifier, seed);
+  verdict = verify (verifier, job.chunk, (const char * const *) paths);
+  assert_rejected (verdict, KILN_VERDICT_MISMATCH, "does not match a local render");
+}
+
+/* One Blender renders the crops of every result of a scene, and goes with the verifier. */
+static guint
+count_processes (const char *needle)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *cmdline = NULL;
+      gsize len;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmdline, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      n += strstr (cmdline, needle) != NULL && strstr (cmdline, "blender") != NULL;
+    }
+  return n;
+}
+
+static void
+test_warm (void)
+{
+  g_autoptr(KilnVerifier) verifier = new_verifier ();
+  guint running = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(KilnVerdict) verdict = verify (verifier, i == 1 ? job.strip : job.chunk,
+                                               (const char * const *)
+                                               (i == 1 ? job.honest_strip : job.honest));
+
+      assert_accepted (verifier, verdict, i == 1 ? job.strip : job.chunk);
+      /* Still there for the next result, and the same one. */
+      if (i == 0)
+        running = count_processes (job.scene);
+      g_assert_cmpuint (running, >, 0);
+      g_assert_cmpuint (count_processes (job.scene), ==, running);
+    }
+
+  g_clear_object (&verifier);
+  kiln_test_assert_no_processes (job.scene);
+}
+
 static gboolean
 cancel_soon (gpointer user_data)
 {
@@ -486,6 +612,8 @@ main (int   argc,
   g_test_add_func ("/kiln/verify/tampered/fewer-samples", test_fewer_samples);
   g_test_add_func ("/kiln/verify/tampered/edit-inside-crop", test_edit_inside_crop);
   g_test_add_func ("/kiln/verify/tampered/missing-malformed", test_missing_and_malformed);
+  g_test_add_func ("/kiln/verify/tampered/painted", test_painted);
+  g_test_add_func ("/kiln/verify/warm", test_warm);
   g_test_add_func ("/kiln/verify/cancel", test_cancel);
 
   status = g_test_run ();

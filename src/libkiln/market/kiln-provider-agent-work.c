@@ -371,10 +371,12 @@ on_assignment_sent (GObject      *object,
                            error->message);
       return;
     }
-  sending->next (assignment);
+  if (sending->next != NULL)
+    sending->next (assignment);
 }
 
-/* Sends @body to the requestor, then goes on with @next once it is written. */
+/* Sends @body to the requestor, then goes on with @next (if any) once it is written; if it
+ * cannot be, the assignment ends. */
 static void
 send_then (KilnAssignment  *assignment,
            KilnMessageType  type,
@@ -469,8 +471,10 @@ kiln_provider_agent_on_assign (KilnEngine     *engine,
   g_info ("Accepted the assignment %s from %s", assignment->terms_hex,
           assignment->requestor_string);
   kiln_provider_agent_emit_accepted (self, assignment);
-  send_then (assignment, KILN_MESSAGE_ACCEPT, kiln_terms_get_bytes (assignment->terms),
-              start_fetching);
+  /* The scene is fetched while the acceptance is on its way: the requestor serves its files
+   * to any linked peer, and a link that fails ends both. */
+  send_then (assignment, KILN_MESSAGE_ACCEPT, kiln_terms_get_bytes (assignment->terms), NULL);
+  start_fetching (assignment);
 }
 
 /* Fetching the resources ------------------------------------------------------------------ */

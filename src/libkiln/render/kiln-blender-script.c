@@ -124,9 +124,9 @@ communicate_done (GObject      *object,
                          (GDestroyNotify) kiln_blender_script_result_free);
 }
 
-static char *
-real_path (const char  *path,
-           GError     **error)
+char *
+kiln_render_real_path (const char  *path,
+                       GError     **error)
 {
   char *real = realpath (path, NULL);
   char *copy;
@@ -180,8 +180,8 @@ kiln_blender_script_run_async (KilnSandbox         *sandbox,
     return;
 
   /* The sandbox mounts real paths: symlinks on the way would not exist inside. */
-  work = real_path (work_dir, &error);
-  scene = work != NULL ? real_path (blend_file, &error) : NULL;
+  work = kiln_render_real_path (work_dir, &error);
+  scene = work != NULL ? kiln_render_real_path (blend_file, &error) : NULL;
   if (scene == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

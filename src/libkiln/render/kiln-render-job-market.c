@@ -126,10 +126,13 @@ exclude (KilnRenderJob     *self,
     kiln_offer_book_remove (self->book, provider);
 }
 
+/* Withdraws @assignment from its provider. @code is a reason code (KILN_MARKET_REASON_*):
+ * what goes on the wire stays the same whatever the language; it is put in words only where
+ * it is shown (describe_cancel()). */
 static void
 send_cancel_terms (KilnRenderJob *self,
                    Assignment    *assignment,
-                   const char    *reason)
+                   const char    *code)
 {
   g_autoptr(KilnCancelBody) cancel = NULL;
   g_autoptr(GBytes) body = NULL;
@@ -139,7 +142,7 @@ send_cancel_terms (KilnRenderJob *self,
   if (peer == NULL || !kiln_engine_peer_get_connected (peer))
     return;
 
-  cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, assignment->record->terms_digest, reason);
+  cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, assignment->record->terms_digest, code);
   body = kiln_cancel_body_encode (cancel, &error);
   if (body == NULL)
     {
@@ -147,6 +150,64 @@ send_cancel_terms (KilnRenderJob *self,
       return;
     }
   kiln_render_job_send (self, &assignment->record->provider, KILN_MESSAGE_CANCEL, body);
+}
+
+/* One whole sentence per way an assignment can end, so that each translates as a whole. */
+static void
+log_ended (KilnRenderJob       *self,
+           guint                subtask,
+           KilnAssignmentState  state,
+           const char          *who,
+           const char          *reason)
+{
+  switch (state)
+    {
+    case KILN_ASSIGNMENT_REFUSED:
+      /* Translators: the first %s is a provider, the second why it did not take the work. */
+      kiln_render_job_log (self, subtask, _("Refused by %s: %s"), who, reason);
+      break;
+    case KILN_ASSIGNMENT_FAILED:
+      /* Translators: the first %s is a provider, the second what went wrong. */
+      kiln_render_job_log (self, subtask, _("Failed at %s: %s"), who, reason);
+      break;
+    case KILN_ASSIGNMENT_REJECTED:
+      /* Translators: the first %s is a provider, the second why its result was refused. */
+      kiln_render_job_log (self, subtask, _("The result of %s was rejected: %s"), who, reason);
+      break;
+    case KILN_ASSIGNMENT_TIMED_OUT:
+      /* Translators: the first %s is a provider, the second what did not come in time. */
+      kiln_render_job_log (self, subtask, _("Timed out at %s: %s"), who, reason);
+      break;
+    case KILN_ASSIGNMENT_CANCELLED:
+      /* Translators: the first %s is a provider, the second why the work was taken back. */
+      kiln_render_job_log (self, subtask, _("Withdrawn from %s: %s"), who, reason);
+      break;
+    case KILN_ASSIGNMENT_PROPOSED:
+    case KILN_ASSIGNMENT_ACCEPTED:
+    case KILN_ASSIGNMENT_DELIVERED:
+    case KILN_ASSIGNMENT_APPROVED:
+    default:
+      /* Translators: the first %s is a provider, the second why the assignment ended. */
+      kiln_render_job_log (self, subtask, _("Assignment to %s ended: %s"), who, reason);
+      break;
+    }
+}
+
+/* What a reason code received in a CANCEL means, for the log. Codes this version does not
+ * know (or a sentence from an older peer) are shown as they came. */
+static char *
+describe_cancel (const char *code)
+{
+  if (g_strcmp0 (code, KILN_MARKET_REASON_DEADLINE) == 0)
+    return g_strdup (_("given back unfinished: the provider could not finish it in time"));
+  if (g_strcmp0 (code, KILN_MARKET_REASON_CANCELLED) == 0)
+    return g_strdup (_("given back unfinished by the provider"));
+  if (g_strcmp0 (code, KILN_MARKET_REASON_LENDING_OFF) == 0)
+    return g_strdup (_("given back unfinished: the provider switched lending off"));
+  if (g_strcmp0 (code, KILN_MARKET_REASON_BUSY) == 0)
+    return g_strdup (_("given back unfinished: the provider’s computer is in use"));
+  /* Translators: %s is what the provider said, as it said it (usually a reason code). */
+  return g_strdup_printf (_("given back unfinished: %s"), code);
 }
 
 void
@@ -172,8 +233,7 @@ kiln_render_job_end_assignment (KilnRenderJob       *self,
   kiln_render_job_stop_verifying (self, assignment);
   kiln_render_job_release_slot (self, assignment);
 
-  kiln_render_job_log (self, record->subtask, _("%s by %s: %s"),
-                       kiln_assignment_state_to_string (state), who, reason);
+  log_ended (self, record->subtask, state, who, reason);
 
   switch (state)
     {
@@ -282,7 +342,7 @@ on_accept_timeout (gpointer data)
   if (assignment->record->state != KILN_ASSIGNMENT_PROPOSED)
     return G_SOURCE_REMOVE;
 
-  send_cancel_terms (self, assignment, _("Not accepted in time"));
+  send_cancel_terms (self, assignment, KILN_MARKET_REASON_EXPIRED);
   if (self->book != NULL)
     kiln_offer_book_remove (self->book, &assignment->record->provider);
   kiln_render_job_end_assignment (self, assignment, KILN_ASSIGNMENT_REFUSED,
@@ -515,7 +575,7 @@ on_result_timeout (gpointer data)
   if (assignment->record->state != KILN_ASSIGNMENT_ACCEPTED)
     return G_SOURCE_REMOVE;
 
-  send_cancel_terms (self, assignment, _("No result in time"));
+  send_cancel_terms (self, assignment, KILN_MARKET_REASON_DEADLINE);
   exclude (self, &assignment->record->provider);
   kiln_render_job_end_assignment (self, assignment, KILN_ASSIGNMENT_TIMED_OUT,
                                   _("no result came in time"));
@@ -639,7 +699,7 @@ kiln_render_job_on_cancel (KilnEngine     *engine,
   if (cancel == NULL)
     return;
 
-  why = g_strdup_printf (_("given back: %s"), cancel->reason);
+  why = describe_cancel (cancel->reason);
   if (cancel->scope == KILN_CANCEL_TERMS)
     {
       Assignment *assignment = lookup_terms (self, cancel->id);
@@ -692,6 +752,8 @@ kiln_render_job_on_peer_disconnected (KilnRenderJob  *self,
 
 /* Cancelling -------------------------------------------------------------------------------- */
 
+/* @reason is for the job's own records and log; providers are sent the stable code
+ * KILN_MARKET_REASON_CANCELLED, and put it in their own words. */
 void
 kiln_render_job_withdraw_all (KilnRenderJob *self,
                               const char    *reason)
@@ -708,7 +770,7 @@ kiln_render_job_withdraw_all (KilnRenderJob *self,
 
       if (!is_out (assignment) && assignment->record->state != KILN_ASSIGNMENT_DELIVERED)
         continue;
-      send_cancel_terms (self, assignment, reason);
+      send_cancel_terms (self, assignment, KILN_MARKET_REASON_CANCELLED);
       kiln_render_job_end_assignment (self, assignment, KILN_ASSIGNMENT_CANCELLED, reason);
     }
 
@@ -717,7 +779,7 @@ kiln_render_job_withdraw_all (KilnRenderJob *self,
     {
       cancel = kiln_cancel_body_new (KILN_CANCEL_TASK,
                                      kiln_task_announcement_get_task_id (self->announcement),
-                                     reason);
+                                     KILN_MARKET_REASON_CANCELLED);
       body = kiln_cancel_body_encode (cancel, NULL);
       if (body != NULL)
         kiln_engine_broadcast_message_async (self->engine, KILN_MESSAGE_CANCEL, body, NULL,

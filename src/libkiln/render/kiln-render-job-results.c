@@ -728,6 +728,10 @@ kiln_render_job_on_result (KilnEngine     *engine,
   kiln_render_job_clear_timeout (assignment);
   assignment->record->outputs = g_steal_pointer (&outputs);
   assignment->record->state = KILN_ASSIGNMENT_DELIVERED;
+  /* The provider is free once its result is in: its next subtask does not wait for this
+   * one to be fetched and verified. */
+  kiln_render_job_release_slot (self, assignment);
+  kiln_render_job_schedule_dispatch (self);
   kiln_render_job_log (self, assignment->record->subtask,
                        g_dngettext (GETTEXT_PACKAGE, "Result from %s: %u image",
                                     "Result from %s: %u images", assignment->record->outputs->len),

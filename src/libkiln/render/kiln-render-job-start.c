@@ -626,7 +626,9 @@ withdraw_stale (KilnRenderJob *self)
                                                     "loaded again"), record->attempt);
       kiln_render_job_save (self, record->subtask, assignment, NULL, NULL);
 
-      cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, record->terms_digest, record->reason);
+      /* A reason code on the wire; the sentence is the job's own record. */
+      cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, record->terms_digest,
+                                     KILN_MARKET_REASON_CANCELLED);
       body = kiln_cancel_body_encode (cancel, NULL);
       if (body != NULL && kiln_engine_lookup_peer (self->engine, &record->provider) != NULL &&
           kiln_engine_peer_get_connected (kiln_engine_lookup_peer (self->engine,

@@ -51,6 +51,11 @@ char       *kiln_blender_script_find_error (const char *output);
 /* Deletes @path and everything below it (it holds only Kiln's own files). */
 void        kiln_render_remove_tree        (const char *path);
 
+/* @path with every symlink on the way resolved (the sandbox mounts real paths: a symlink
+ * would not exist inside); G_IO_ERROR for a path that cannot be resolved. */
+char       *kiln_render_real_path          (const char  *path,
+                                            GError     **error);
+
 G_END_DECLS
 
 #include "kiln-scene-info.h"

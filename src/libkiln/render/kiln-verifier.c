@@ -5,7 +5,8 @@
  * CPU kernel or the part of the frame rendered (docs/verification.md has the
  * measurements), so a crop of a border render here must match the provider's
  * pixels there. Blender loads the scene once and renders every crop in turn with
- * persistent data, so scene loading and BVH building are paid once.
+ * persistent data, and stays running for the next result of the same scene
+ * (kiln-verifier-blender.c), so scene loading and BVH building are paid once a job.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,42 +24,9 @@
 #include "kiln-render-private.h"
 #include "kiln-render-run.h"
 #include "kiln-verifier.h"
+#include "kiln-verifier-private.h"
 
-#define CROPS_MARKER "KILN-CROPS-DONE"
 #define MAX_CROPS    16
-
-/* Renders each crop of one frame as a cropped border render. Parameters as JSON
- * after "--"; the settings are those of KilnRenderRun's setup script. */
-static const char crops_script[] =
-  "import bpy, json, os, sys\n"
-  "\n"
-  "params = json.loads(sys.argv[sys.argv.index('--') + 1])\n"
-  "scene = bpy.context.scene\n"
-  "render = scene.render\n"
-  "render.engine = 'CYCLES'\n"
-  "scene.cycles.device = 'CPU'\n"
-  "scene.cycles.samples = params['samples']\n"
-  "scene.cycles.use_denoising = False\n"
-  "for layer in scene.view_layers:\n"
-  "    layer.cycles.use_denoising = False\n"
-  "render.resolution_x = params['width']\n"
-  "render.resolution_y = params['height']\n"
-  "render.resolution_percentage = 100\n"
-  "render.dither_intensity = 0\n"
-  "render.threads_mode = 'FIXED'\n"
-  "render.threads = params['threads']\n"
-  "render.use_persistent_data = True\n"
-  "render.use_file_extension = True\n"
-  "render.image_settings.file_format = 'PNG'\n"
-  "render.use_border = True\n"
-  "render.use_crop_to_border = True\n"
-  "scene.frame_set(params['frame'])\n"
-  "for i, (x0, x1, y0, y1) in enumerate(params['crops']):\n"
-  "    render.border_min_x, render.border_max_x = x0, x1\n"
-  "    render.border_min_y, render.border_max_y = y0, y1\n"
-  "    render.filepath = os.path.join(params['output'], 'crop-%d.png' % i)\n"
-  "    bpy.ops.render.render(write_still=True)\n"
-  "print('" CROPS_MARKER "', flush=True)\n";
 
 /* Verdicts --------------------------------------------------------------------------- */
 
@@ -103,8 +71,9 @@ struct _KilnVerifier
 {
   GObject       parent_instance;
 
-  KilnBlender  *blender;
-  KilnSandbox  *sandbox;
+  KilnBlender      *blender;
+  KilnSandbox      *sandbox;
+  KilnCropRenderer *renderer;
   guint         crops;
   double        crop_fraction;
   double        threshold;
@@ -133,6 +102,7 @@ kiln_verifier_dispose (GObject *object)
 {
   KilnVerifier *self = KILN_VERIFIER (object);
 
+  g_clear_pointer (&self->renderer, kiln_crop_renderer_free);
   g_clear_object (&self->blender);
   g_clear_object (&self->sandbox);
 
@@ -227,6 +197,7 @@ kiln_verifier_new (KilnBlender *blender,
   self = g_object_new (KILN_TYPE_VERIFIER, NULL);
   self->blender = g_object_ref (blender);
   self->sandbox = sandbox != NULL ? g_object_ref (sandbox) : kiln_sandbox_new ();
+  self->renderer = kiln_crop_renderer_new (self->blender, self->sandbox);
   return self;
 }
 
@@ -365,16 +336,53 @@ random_below (KilnVerifier  *self,
   return TRUE;
 }
 
-/* Crops placed anywhere: the first half, rounded up. */
+/* How many crops a result of @subtask gets, and of which kind. A result of several whole
+ * frames gets the "crops" property's number: it took several frames to render and one is
+ * checked. One frame, or a strip of one, gets one fewer: each crop costs a render call
+ * (Blender syncs the scene again for each) besides its pixels, against less rendering. */
 static guint
-uniform_crops (guint crops)
+crops_for (KilnVerifier      *self,
+           const KilnSubtask *subtask,
+           guint             *uniform,
+           guint             *detail,
+           guint             *flat)
 {
-  return (crops + 1) / 2;
+  guint n = self->crops;
+
+  if (subtask->use_border || kiln_subtask_get_n_frames (subtask) == 1)
+    n = MAX (n, 2) - 1;
+  /* About half anywhere, one flat, the rest detailed. */
+  *flat = n >= 3 ? 1 : 0;
+  *uniform = MAX ((n - *flat + 1) / 2, 1);
+  *detail = n - *flat - *uniform;
+  return n;
+}
+
+guint
+kiln_verifier_get_crops_for (KilnVerifier      *self,
+                             const KilnSubtask *subtask,
+                             guint             *uniform,
+                             guint             *detail,
+                             guint             *flat)
+{
+  guint u, d, f, n;
+
+  g_return_val_if_fail (KILN_IS_VERIFIER (self), 0);
+  g_return_val_if_fail (subtask != NULL, 0);
+
+  n = crops_for (self, subtask, &u, &d, &f);
+  if (uniform != NULL)
+    *uniform = u;
+  if (detail != NULL)
+    *detail = d;
+  if (flat != NULL)
+    *flat = f;
+  return n;
 }
 
 /* Random places for the crops: one for each crop placed anywhere, then
- * KILN_VERIFIER_CANDIDATES for each crop chosen for detail. Drawn before anything
- * of the result is looked at. */
+ * KILN_VERIFIER_CANDIDATES for each crop chosen for detail or flatness. Drawn before
+ * anything of the result is looked at. */
 static GArray *
 draw_candidates (KilnVerifier       *self,
                  const KilnSubtask  *subtask,
@@ -382,12 +390,13 @@ draw_candidates (KilnVerifier       *self,
                  GError            **error)
 {
   g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (KilnVerifyCrop));
-  guint rx, ry, rw, rh, cw, ch;
+  guint rx, ry, rw, rh, cw, ch, uniform, detail, flat;
   double area, aspect;
   guint32 pick;
 
   if (!kiln_subtask_validate (subtask, error))
     return NULL;
+  crops_for (self, subtask, &uniform, &detail, &flat);
 
   if (!random_below (self, kiln_subtask_get_n_frames (subtask), &pick, error))
     return NULL;
@@ -405,13 +414,14 @@ draw_candidates (KilnVerifier       *self,
   cw = MIN (MAX (cw, KILN_VERIFIER_MIN_CROP_SIDE), rw);
   ch = MIN (MAX (ch, KILN_VERIFIER_MIN_CROP_SIDE), rh);
 
-  for (guint i = 0; i < uniform_crops (self->crops) +
-                       (self->crops - uniform_crops (self->crops)) * KILN_VERIFIER_CANDIDATES;
-       i++)
+  for (guint i = 0; i < uniform + (detail + flat) * KILN_VERIFIER_CANDIDATES; i++)
     {
       KilnVerifyCrop crop = { 0, };
       guint32 dx, dy;
 
+      crop.role = i < uniform ? KILN_VERIFY_CROP_UNIFORM
+                  : i < uniform + detail * KILN_VERIFIER_CANDIDATES ? KILN_VERIFY_CROP_DETAIL
+                  : KILN_VERIFY_CROP_FLAT;
       if (!random_below (self, rw - cw + 1, &dx, error) ||
           !random_below (self, rh - ch + 1, &dy, error))
         return NULL;
@@ -457,34 +467,101 @@ detail (const KilnImage      *image,
   return sum;
 }
 
-/* The crops placed anywhere, then the most detailed of each following group. */
+/* The colour of the top left pixel of @crop in the provider's image, as one number. */
+static guint64
+first_colour (const KilnImage      *image,
+              guint                 rx,
+              guint                 ry,
+              const KilnVerifyCrop *crop)
+{
+  guint channels = kiln_image_get_channels (image);
+  const guint16 *pixel = kiln_image_peek_row (image, crop->y - ry) +
+                         (gsize) (crop->x - rx) * channels;
+  guint64 colour = 0;
+
+  for (guint c = 0; c < MIN (channels, 4u); c++)
+    colour = colour << 16 | pixel[c];
+  return colour;
+}
+
+/* The least detailed of @n candidates from @first. When several are equally flat (one
+ * colour each, typically), the one whose colour is the rarest among them: an honest frame's
+ * flat places are mostly one background, and a region painted over with one colour, if
+ * any candidate fell in it, stands out from it. */
+static guint
+flattest (GArray          *candidates,
+          guint            first,
+          guint            n,
+          const KilnImage *image,
+          guint            rx,
+          guint            ry)
+{
+  guint64 details[KILN_VERIFIER_CANDIDATES];
+  guint64 colours[KILN_VERIFIER_CANDIDATES];
+  guint64 least = G_MAXUINT64;
+  guint best = first, best_count = G_MAXUINT;
+
+  g_assert (n <= KILN_VERIFIER_CANDIDATES);
+  for (guint i = 0; i < n; i++)
+    {
+      const KilnVerifyCrop *crop = &g_array_index (candidates, KilnVerifyCrop, first + i);
+
+      details[i] = detail (image, rx, ry, crop);
+      colours[i] = first_colour (image, rx, ry, crop);
+      least = MIN (least, details[i]);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      guint count = 0;
+
+      if (details[i] != least)
+        continue;
+      for (guint j = 0; j < n; j++)
+        count += details[j] == least && colours[j] == colours[i];
+      if (count < best_count)
+        {
+          best = first + i;
+          best_count = count;
+        }
+    }
+  return best;
+}
+
+/* The crops placed anywhere, then from each following group of candidates the most
+ * detailed (a detail crop) or the flattest (a flat crop). */
 static GArray *
 select_crops (GArray            *candidates,
-              guint              n_crops,
               const KilnImage   *image,
               const KilnSubtask *subtask)
 {
   GArray *crops = g_array_new (FALSE, FALSE, sizeof (KilnVerifyCrop));
   guint rx = subtask->use_border ? subtask->border_x : 0;
   guint ry = subtask->use_border ? subtask->border_y : 0;
-  guint uniform = uniform_crops (n_crops);
+  guint first = 0;
 
-  g_array_append_vals (crops, candidates->data, uniform);
-  for (guint first = uniform; first < candidates->len; first += KILN_VERIFIER_CANDIDATES)
+  while (first < candidates->len &&
+         g_array_index (candidates, KilnVerifyCrop, first).role == KILN_VERIFY_CROP_UNIFORM)
+    g_array_append_val (crops, g_array_index (candidates, KilnVerifyCrop, first++));
+
+  for (; first < candidates->len; first += KILN_VERIFIER_CANDIDATES)
     {
+      guint n = MIN (KILN_VERIFIER_CANDIDATES, candidates->len - first);
       guint best = first;
       guint64 best_detail = 0;
 
-      for (guint i = first; i < first + KILN_VERIFIER_CANDIDATES && i < candidates->len; i++)
-        {
-          guint64 d = detail (image, rx, ry, &g_array_index (candidates, KilnVerifyCrop, i));
+      if (g_array_index (candidates, KilnVerifyCrop, first).role == KILN_VERIFY_CROP_FLAT)
+        best = flattest (candidates, first, n, image, rx, ry);
+      else
+        for (guint i = first; i < first + n; i++)
+          {
+            guint64 d = detail (image, rx, ry, &g_array_index (candidates, KilnVerifyCrop, i));
 
-          if (d > best_detail)
-            {
-              best = i;
-              best_detail = d;
-            }
-        }
+            if (d > best_detail)
+              {
+                best = i;
+                best_detail = d;
+              }
+          }
       g_array_append_val (crops, g_array_index (candidates, KilnVerifyCrop, best));
     }
   return crops;
@@ -522,7 +599,7 @@ kiln_verifier_choose_crops (KilnVerifier        *self,
   image = kiln_image_load_png (paths[frame_index (subtask, *frame)], error);
   if (image == NULL)
     return NULL;
-  return select_crops (candidates, self->crops, image, subtask);
+  return select_crops (candidates, image, subtask);
 }
 
 /* Verifying ------------------------------------------------------------------------------ */
@@ -535,7 +612,6 @@ typedef struct
   int           frame;
   GArray       *candidates;   /* places drawn for the crops */
   GArray       *crops;        /* the places chosen */
-  guint         n_crops;
   double        threshold;
   char         *work_dir;
   KilnImage    *result;       /* the provider's image of @frame */
@@ -624,14 +700,7 @@ check_thread (GTask        *task,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  data->crops = select_crops (data->candidates, data->n_crops, data->result, subtask);
-
-  data->work_dir = g_dir_make_tmp ("kiln-verify-XXXXXX", &error);
-  if (data->work_dir == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  data->crops = select_crops (data->candidates, data->result, subtask);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -711,50 +780,6 @@ compare_thread (GTask        *task,
   g_task_return_pointer (task, g_steal_pointer (&verdict), (GDestroyNotify) kiln_verdict_free);
 }
 
-static char *
-build_params (VerifyData *data,
-              guint       threads)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  const KilnSubtask *subtask = data->subtask;
-  double width = subtask->width, height = subtask->height;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "frame");
-  json_builder_add_int_value (builder, data->frame);
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, subtask->width);
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, subtask->height);
-  json_builder_set_member_name (builder, "samples");
-  json_builder_add_int_value (builder, subtask->samples);
-  json_builder_set_member_name (builder, "threads");
-  json_builder_add_int_value (builder, threads);
-  json_builder_set_member_name (builder, "output");
-  json_builder_add_string_value (builder, data->work_dir);
-  json_builder_set_member_name (builder, "crops");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < data->crops->len; i++)
-    {
-      const KilnVerifyCrop *crop = &g_array_index (data->crops, KilnVerifyCrop, i);
-      guint bottom = subtask->height - crop->y - crop->height;
-
-      /* Fractions through the middle of the edge pixels: Blender truncates
-       * fraction × size, and the exact edge / size may come back a pixel short. */
-      json_builder_begin_array (builder);
-      json_builder_add_double_value (builder, (crop->x + 0.5) / width);
-      json_builder_add_double_value (builder, MIN ((crop->x + crop->width + 0.5) / width, 1.0));
-      json_builder_add_double_value (builder, (bottom + 0.5) / height);
-      json_builder_add_double_value (builder, MIN ((bottom + crop->height + 0.5) / height, 1.0));
-      json_builder_end_array (builder);
-    }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  return json_to_string (root, FALSE);
-}
-
 static void
 compared (GObject      *object,
           GAsyncResult *result,
@@ -777,23 +802,13 @@ rendered (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   VerifyData *data = g_task_get_task_data (task);
-  g_autoptr(KilnBlenderScriptResult) run = NULL;
   g_autoptr(GTask) compare_task = NULL;
   GError *error = NULL;
 
-  run = kiln_blender_script_run_finish (result, &error);
-  if (run == NULL)
+  data->work_dir = kiln_crop_renderer_render_finish (result, &error);
+  if (data->work_dir == NULL)
     {
       g_task_return_error (task, error);
-      return;
-    }
-  if (!run->exited || run->exit_status != 0 || strstr (run->output, CROPS_MARKER) == NULL)
-    {
-      g_autofree char *reason = kiln_blender_script_find_error (run->output);
-
-      g_task_return_new_error (task, KILN_RENDER_ERROR, KILN_RENDER_ERROR_FAILED,
-                               _("The local render that checks results failed: %s"),
-                               reason != NULL ? reason : _("Blender gave no reason"));
       return;
     }
 
@@ -812,10 +827,8 @@ checked (GObject      *object,
   g_autoptr(GTask) task = user_data;
   KilnVerifier *self = g_task_get_source_object (task);
   VerifyData *data = g_task_get_task_data (task);
-  g_autofree char *params = NULL;
   GCancellable *cancellable;
   GError *error = NULL;
-  guint limit;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
@@ -831,14 +844,12 @@ checked (GObject      *object,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  params = build_params (data, kiln_sandbox_get_cpu_count (self->sandbox));
-  limit = kiln_sandbox_get_time_limit (self->sandbox);
-  data->started = g_get_monotonic_time ();
   cancellable = g_task_get_cancellable (task);
-  kiln_blender_script_run_async (self->sandbox, self->blender, data->work_dir, data->blend_file,
-                                 crops_script, params, kiln_sandbox_get_cpu_count (self->sandbox),
-                                 limit > 0 ? limit : KILN_VERIFIER_TIME_LIMIT,
-                                 cancellable, rendered, g_steal_pointer (&task));
+  data->started = g_get_monotonic_time ();
+  kiln_crop_renderer_render_async (self->renderer, data->blend_file, data->frame,
+                                   data->subtask->width, data->subtask->height,
+                                   data->subtask->samples, data->crops, cancellable, rendered,
+                                   g_steal_pointer (&task));
 }
 
 void
@@ -866,7 +877,6 @@ kiln_verifier_verify_async (KilnVerifier        *self,
   data->blend_file = g_strdup (blend_file);
   data->paths = g_strdupv ((char **) paths);
   data->threshold = self->threshold;
-  data->n_crops = self->crops;
   g_task_set_task_data (task, data, (GDestroyNotify) verify_data_free);
 
   /* Drawn here, on the main thread, before anything of the result is looked at. */

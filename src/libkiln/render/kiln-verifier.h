@@ -17,9 +17,13 @@ G_BEGIN_DECLS
 #define KILN_VERIFIER_DEFAULT_CROP_FRACTION  0.005
 #define KILN_VERIFIER_DEFAULT_THRESHOLD      45.0
 #define KILN_VERIFIER_MIN_CROP_SIDE          8
-#define KILN_VERIFIER_CANDIDATES             8
-/* How long the local render may take unless the sandbox has a limit of its own. */
+#define KILN_VERIFIER_CANDIDATES             16
+/* How long the local render of one result's crops may take unless the sandbox has a limit
+ * of its own. */
 #define KILN_VERIFIER_TIME_LIMIT             600
+/* How long Blender stays running, with the scene loaded, after a verification, for the next
+ * result of the same scene (seconds). */
+#define KILN_VERIFIER_KEEP_WARM              60
 
 typedef enum
 {
@@ -31,16 +35,25 @@ typedef enum
                              * (OpenEXR: Kiln does not decode it) */
 } KilnVerdictResult;
 
+/* How a crop's place was chosen. */
+typedef enum
+{
+  KILN_VERIFY_CROP_UNIFORM,   /* anywhere, before the result is looked at */
+  KILN_VERIFY_CROP_DETAIL,    /* the most detailed of KILN_VERIFIER_CANDIDATES places */
+  KILN_VERIFY_CROP_FLAT,      /* the least detailed of KILN_VERIFIER_CANDIDATES places */
+} KilnVerifyCropRole;
+
 /* One crop re-rendered locally: a rectangle of the full frame (rows from the top)
  * and how the provider's pixels there compare with the local render's. */
 typedef struct
 {
-  guint   x;
-  guint   y;
-  guint   width;
-  guint   height;
-  double  psnr;       /* dB; G_MAXDOUBLE when identical */
-  double  max_diff;   /* the largest difference of one value, 0…1 */
+  guint               x;
+  guint               y;
+  guint               width;
+  guint               height;
+  double              psnr;       /* dB; G_MAXDOUBLE when identical */
+  double              max_diff;   /* the largest difference of one value, 0…1 */
+  KilnVerifyCropRole  role;
 } KilnVerifyCrop;
 
 typedef struct
@@ -68,10 +81,20 @@ G_DECLARE_FINAL_TYPE (KilnVerifier, kiln_verifier, KILN, VERIFIER, GObject)
 KilnVerifier *kiln_verifier_new                (KilnBlender   *blender,
                                                 KilnSandbox   *sandbox);
 
-/* "crops": how many crops are re-rendered per result (1…16). */
+/* "crops": how many crops are re-rendered per result of several whole frames (1…16). A
+ * result of one frame, or of a strip, costs nearly as much to verify but several times less
+ * to render, so it gets one fewer (at least one): kiln_verifier_get_crops_for(). */
 guint         kiln_verifier_get_crops          (KilnVerifier  *self);
 void          kiln_verifier_set_crops          (KilnVerifier  *self,
                                                 guint          crops);
+/* How many crops a result of @subtask gets, and how many of them are placed anywhere
+ * (@uniform), chosen for detail (@detail) and chosen for flatness (@flat); each may be
+ * NULL. */
+guint         kiln_verifier_get_crops_for      (KilnVerifier      *self,
+                                                const KilnSubtask *subtask,
+                                                guint             *uniform,
+                                                guint             *detail,
+                                                guint             *flat);
 /* "crop-fraction": each crop's share of the subtask's area (0.0001…1); crops are
  * at least KILN_VERIFIER_MIN_CROP_SIDE pixels wide and high where the area allows. */
 double        kiln_verifier_get_crop_fraction  (KilnVerifier  *self);
@@ -103,11 +126,15 @@ GArray       *kiln_verifier_choose_crops       (KilnVerifier        *self,
  * at random is re-rendered locally from @blend_file in the sandbox, in a few small
  * random crops with the subtask's settings (Cycles on the CPU, its sample count,
  * no denoising, no dithering), and each crop is compared with the provider's
- * pixels there. The first half of the crops (rounded up) lie anywhere; each other
- * one is the most detailed (largest sum of differences between neighbouring pixels
- * in the provider's image) of KILN_VERIFIER_CANDIDATES random places, so that
- * crops also land on the scene's objects rather than only on flat background,
- * where any sample count gives the same pixels. A wrong result is a verdict, not
+ * pixels there. About half of the crops lie anywhere; of the others, one is the
+ * least detailed (smallest sum of differences between neighbouring pixels in the
+ * provider's image) of KILN_VERIFIER_CANDIDATES random places, which finds a
+ * region painted over with one colour, and the rest are each the most detailed of
+ * KILN_VERIFIER_CANDIDATES random places, so that crops also land on the scene's
+ * objects rather than only on flat background, where any sample count gives the
+ * same pixels (kiln_verifier_get_crops_for() says how many of each). One Blender,
+ * kept running with the scene loaded for KILN_VERIFIER_KEEP_WARM seconds, renders
+ * the crops of every result of the same scene. A wrong result is a verdict, not
  * an error: the verdict says why it was rejected. Errors are for verifications that
  * could not be done: the local render failed (KILN_RENDER_ERROR,
  * G_IO_ERROR_TIMED_OUT) or was cancelled (G_IO_ERROR_CANCELLED). Call from the
