@@ -13,7 +13,8 @@ desktop-file-utils appstream-util appstream
 dbus dbus-x11 gnome-keyring libsecret-tools
 xvfb xauth x11-utils imagemagick xdotool
 blender bubblewrap zbar-tools haskell-status-notifier-item-utils dunst
-at-spi2-core python3-gi xdg-desktop-portal xdg-desktop-portal-gtk
+flatpak flatpak-xdg-utils xdg-dbus-proxy
+at-spi2-core python3-gi xdg-desktop-portal xdg-desktop-portal-gtk xdg-desktop-portal-gnome
 fonts-noto-cjk man-db
 "
 

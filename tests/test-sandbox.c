@@ -22,6 +22,7 @@
 #include "kiln-image-check.h"
 #include "kiln-render-run.h"
 #include "kiln-sandbox.h"
+#include "kiln-test-sandbox.h"
 
 #define SECRET_TEXT "kiln-planted-secret-7d41"
 #define MiB (G_GUINT64_CONSTANT (1024) * 1024)
@@ -33,9 +34,7 @@ static struct
   char             *markers;     /* root/markers: where the hostile scene writes */
   char             *home;        /* $HOME, under the build folder */
   char             *secret;      /* home/secret.txt */
-  GSocketService   *listener;
-  guint16           port;
-  guint             connections;
+  KilnTestListener  listener;
   KilnBlender      *blender;
 } env;
 
@@ -159,50 +158,6 @@ assert_no_processes_left (const char *needle)
   while (count_processes (needle) > 0 && g_get_monotonic_time () < deadline)
     g_usleep (50 * 1000);
   g_assert_cmpuint (count_processes (needle), ==, 0);
-}
-
-static gboolean
-on_incoming (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source,
-             gpointer           user_data)
-{
-  env.connections++;
-  return FALSE;
-}
-
-/* Lets pending connections reach on_incoming(). */
-static void
-drain_main_context (guint milliseconds)
-{
-  gint64 deadline = g_get_monotonic_time () + milliseconds * 1000;
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (10 * 1000);
-    }
-}
-
-/* Runs @command in @sandbox; returns its merged output and exit status. */
-static char *
-run_in_sandbox (KilnSandbox        *sandbox,
-                const char         *writable,
-                const char * const *readonly,
-                const char * const *command,
-                int                *status)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  char *output = NULL;
-
-  process = kiln_sandbox_spawn (sandbox, writable, readonly, command, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &output, NULL, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
-  return output;
 }
 
 /* Blender discovery ----------------------------------------------------------------- */
@@ -593,7 +548,7 @@ test_hostile_scene (void)
   g_autoptr(GSubprocess) control = NULL;
   GPtrArray *skipped;
 
-  env.connections = 0;
+  env.listener.connections = 0;
   run = kiln_render_run_new (sandbox, env.blender, spec);
   paths = render (run, NULL, &error);
   g_assert_no_error (error);
@@ -603,8 +558,8 @@ test_hostile_scene (void)
   skipped = kiln_blender_output_get_skipped_scripts (kiln_render_run_get_output (run));
   g_assert_cmpuint (skipped->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (skipped, 0), ==, "hostile.py");
-  drain_main_context (300);
-  g_assert_cmpuint (env.connections, ==, 0);
+  kiln_test_listener_drain (&env.listener, 300);
+  g_assert_cmpuint (env.listener.connections, ==, 0);
   assert_hostile_markers (FALSE);
 
   /* Control: the same scene with its scripts allowed and no sandbox does all of it,
@@ -626,8 +581,8 @@ test_hostile_scene (void)
     g_subprocess_wait_finish (control, result, &error);
     g_assert_no_error (error);
   }
-  drain_main_context (300);
-  g_assert_cmpuint (env.connections, ==, 1);
+  kiln_test_listener_drain (&env.listener, 300);
+  g_assert_cmpuint (env.listener.connections, ==, 1);
   assert_hostile_markers (TRUE);
 
   {
@@ -648,72 +603,11 @@ test_sandbox_escape_attempts (void)
   g_autoptr(KilnSandbox) sandbox = kiln_sandbox_new ();
   g_autofree char *work = new_dir ("escape");
   g_autofree char *scene_dir = scene_path ("hostile");
-  g_autofree char *markers_literal = g_shell_quote (env.markers);
-  g_autofree char *scene_literal = g_shell_quote (scene_dir);
-  g_autofree char *program = NULL;
-  g_autofree char *output = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  JsonObject *result;
-  int status;
 
-  /* Single-quoted shell words are Python string literals too. */
-  program = g_strdup_printf (
-    "import json, os, socket\n"
-    "r = {}\n"
-    "def write(key, path):\n"
-    "    try:\n"
-    "        with open(path, 'w') as f:\n"
-    "            f.write('escaped')\n"
-    "        r[key] = 'written'\n"
-    "    except OSError as e:\n"
-    "        r[key] = e.strerror\n"
-    "write('outside', %s + '/written-outside')\n"
-    "write('beside', %s + '/written-beside-scene')\n"
-    "write('usr', '/usr/kiln-escape')\n"
-    "write('root', '/kiln-escape')\n"
-    "write('home', os.path.expanduser('~/kiln-hostile-home'))\n"
-    "write('work', 'allowed.txt')\n"
-    "try:\n"
-    "    socket.create_connection(('127.0.0.1', %u), timeout=3).close()\n"
-    "    r['socket'] = 'connected'\n"
-    "except OSError as e:\n"
-    "    r['socket'] = e.strerror or str(e)\n"
-    "r['interfaces'] = [name for _, name in socket.if_nameindex()]\n"
-    "print(json.dumps(r))\n",
-    markers_literal, scene_literal, env.port);
-
-  {
-    const char * const readonly[] = { scene_dir, NULL };
-    const char * const command[] = { "/usr/bin/python3", "-c", program, NULL };
-
-    output = run_in_sandbox (sandbox, work, readonly, command, &status);
-  }
-  g_test_message ("%s", output);
-  g_assert_cmpint (status, ==, 0);
-  json_parser_load_from_data (parser, output, -1, &error);
-  g_assert_no_error (error);
-  result = json_node_get_object (json_parser_get_root (parser));
-
-  /* The markers folder does not exist in there; the scene folder and the system are
-   * read-only; $HOME is a private tmpfs; only the work folder reaches the disk. */
-  g_assert_cmpstr (json_object_get_string_member (result, "outside"), ==,
-                   "No such file or directory");
-  g_assert_cmpstr (json_object_get_string_member (result, "beside"), ==,
-                   "Read-only file system");
-  g_assert_cmpstr (json_object_get_string_member (result, "usr"), ==, "Read-only file system");
-  g_assert_cmpstr (json_object_get_string_member (result, "root"), ==, "Read-only file system");
-  g_assert_cmpstr (json_object_get_string_member (result, "home"), ==, "written");
-  g_assert_cmpstr (json_object_get_string_member (result, "work"), ==, "written");
-  g_assert_cmpstr (json_object_get_string_member (result, "socket"), !=, "connected");
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (result, "interfaces")),
-                    ==, 1);
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (result,
-                                                                                "interfaces"),
-                                                  0), ==, "lo");
-
-  drain_main_context (200);
-  g_assert_cmpuint (env.connections, ==, 0);
+  kiln_test_sandbox_assert_escapes_fail (sandbox, work, scene_dir, env.markers, env.listener.port,
+                                         env.secret);
+  kiln_test_listener_drain (&env.listener, 200);
+  g_assert_cmpuint (env.listener.connections, ==, 0);
   assert_hostile_markers (FALSE);
   {
     g_autofree char *allowed = g_build_filename (work, "allowed.txt", NULL);
@@ -744,7 +638,7 @@ test_sandbox_home_secret (void)
   {
     const char * const command[] = { "/bin/sh", "-c", script, NULL };
 
-    output = run_in_sandbox (sandbox, work, NULL, command, &status);
+    output = kiln_test_sandbox_run (sandbox, work, NULL, command, &status);
   }
   g_test_message ("%s", output);
   g_assert_null (strstr (output, SECRET_TEXT));
@@ -778,55 +672,75 @@ test_sandbox_limits (void)
   g_autoptr(KilnSandbox) sandbox = kiln_sandbox_new ();
   g_autofree char *work = new_dir ("limits");
   g_autofree char *source = g_test_build_filename (G_TEST_DIST, "test-sandbox.c", NULL);
-  g_autofree char *source_literal = g_shell_quote (source);
-  g_autofree char *program = NULL;
-  g_autofree char *output = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  JsonObject *result;
-  int status;
-  static const char program_format[] =
-    "import json, os, resource, socket\n"
-    "status = dict(l.split(':', 1) for l in open('/proc/self/status') if ':' in l)\n"
-    "print(json.dumps({\n"
-    "    'idle': os.sched_getscheduler(0) == os.SCHED_IDLE,\n"
-    "    'nice': os.getpriority(os.PRIO_PROCESS, 0),\n"
-    "    'data': resource.getrlimit(resource.RLIMIT_DATA)[0],\n"
-    "    'core': resource.getrlimit(resource.RLIMIT_CORE)[0],\n"
-    "    'cpus': len(os.sched_getaffinity(0)),\n"
-    "    'caps': int(status['CapEff'].strip(), 16),\n"
-    "    'hostname': socket.gethostname(),\n"
-    "    'visible': [p for p in ('/etc/passwd', '/etc/shadow', '/root', '/home', '/var',\n"
-    "                            '/run', %s) if os.path.exists(p)],\n"
-    "    'env': sorted(os.environ),\n"
-    "}))\n";
+  const char * const hidden[] = { source, NULL };
 
-  program = g_strdup_printf (program_format, source_literal);
   kiln_sandbox_set_memory_limit (sandbox, 768 * MiB);
   kiln_sandbox_set_cpu_limit (sandbox, 1);
   g_assert_cmpuint (kiln_sandbox_get_cpu_count (sandbox), ==, 1);
-  {
-    const char * const command[] = { "/usr/bin/python3", "-c", program, NULL };
+  /* One CPU's worth of threads, but on any CPU (see /kiln/sandbox/cpus-not-shared). */
+  kiln_test_sandbox_assert_limits (sandbox, work, 768 * MiB, hidden);
+}
 
-    output = run_in_sandbox (sandbox, work, NULL, command, &status);
-  }
-  g_test_message ("%s", output);
-  g_assert_cmpint (status, ==, 0);
-  json_parser_load_from_data (parser, output, -1, &error);
-  g_assert_no_error (error);
-  result = json_node_get_object (json_parser_get_root (parser));
+/* Two one-core renders at once, as two `kiln-node run --lend --cores 1` on one
+ * computer run them: each may run on any CPU, so they are not squeezed onto one
+ * core while another idles (they once were both pinned to the last CPU). Each
+ * busy-loops until it has had 0.3 s of CPU, meanwhile noting the CPUs it ran on. */
+static void
+test_sandbox_cpus_not_shared (void)
+{
+  static const char program[] =
+    "import json, os, time\n"
+    "ran_on = set()\n"
+    "start = time.monotonic()\n"
+    "while time.process_time() < 0.3:\n"
+    "    ran_on.add(int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[36]))\n"
+    "print(json.dumps({'allowed': sorted(os.sched_getaffinity(0)), 'ran_on': sorted(ran_on),\n"
+    "                  'wall': time.monotonic() - start}))\n";
+  const char * const command[] = { "/usr/bin/python3", "-c", program, NULL };
+  g_autoptr(GHashTable) allowed_union = g_hash_table_new (NULL, NULL);
+  KilnSandbox *sandboxes[2];
+  GSubprocess *processes[2];
+  g_autofree char *work = new_dir ("cpus");
+  int usable = kiln_test_usable_cpu_count ();
 
-  g_assert_true (json_object_get_boolean_member (result, "idle"));
-  g_assert_cmpint (json_object_get_int_member (result, "nice"), ==, 19);
-  g_assert_cmpint (json_object_get_int_member (result, "data"), ==, 768 * MiB);
-  g_assert_cmpint (json_object_get_int_member (result, "core"), ==, 0);
-  g_assert_cmpint (json_object_get_int_member (result, "cpus"), ==, 1);
-  g_assert_cmpint (json_object_get_int_member (result, "caps"), ==, 0);
-  g_assert_cmpstr (json_object_get_string_member (result, "hostname"), ==, "kiln-sandbox");
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (result, "visible")),
-                    ==, 0);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (result, "env")),
-                    <=, 5);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      sandboxes[i] = kiln_sandbox_new ();
+      kiln_sandbox_set_cpu_limit (sandboxes[i], 1);
+      g_assert_cmpuint (kiln_sandbox_get_cpu_count (sandboxes[i]), ==, 1);
+      processes[i] = kiln_sandbox_spawn (sandboxes[i], work, NULL, command, &error);
+      g_assert_no_error (error);
+    }
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autofree char *output = NULL;
+      JsonObject *result;
+      JsonArray *allowed;
+
+      g_subprocess_communicate_utf8 (processes[i], NULL, NULL, &output, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_successful (processes[i]));
+      g_test_message ("one-core sandbox %u: %s", i, output);
+      json_parser_load_from_data (parser, output, -1, &error);
+      g_assert_no_error (error);
+      result = json_node_get_object (json_parser_get_root (parser));
+      allowed = json_object_get_array_member (result, "allowed");
+
+      /* Not pinned: every CPU Kiln may use is open to it. */
+      g_assert_cmpint (json_array_get_length (allowed), ==, usable);
+      for (guint j = 0; j < json_array_get_length (allowed); j++)
+        g_hash_table_add (allowed_union,
+                          GINT_TO_POINTER (json_array_get_int_element (allowed, j) + 1));
+      g_clear_object (&processes[i]);
+      g_clear_object (&sandboxes[i]);
+    }
+  /* Together they may use as many CPUs as they have threads. */
+  g_assert_cmpuint (g_hash_table_size (allowed_union), >=, MIN (usable, 2));
 }
 
 static void
@@ -1050,7 +964,7 @@ make_scenes (void)
 {
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "data", "scenes",
                                                    "make-scenes.py", NULL);
-  g_autofree char *port = g_strdup_printf ("%u", env.port);
+  g_autofree char *port = g_strdup_printf ("%u", env.listener.port);
   g_autofree char *output = NULL;
   g_autoptr(GError) error = NULL;
   const char * const argv[] = {
@@ -1072,9 +986,6 @@ static void
 set_up (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) any = NULL;
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
 
   env.root = g_dir_make_tmp ("kiln-sandbox-test-XXXXXX", &error);
   g_assert_no_error (error);
@@ -1087,14 +998,7 @@ set_up (void)
   g_file_set_contents (env.secret, SECRET_TEXT "\n", -1, &error);
   g_assert_no_error (error);
 
-  env.listener = g_socket_service_new ();
-  any = g_inet_socket_address_new (loopback, 0);
-  g_socket_listener_add_address (G_SOCKET_LISTENER (env.listener), any, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error (error);
-  env.port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_signal_connect (env.listener, "incoming", G_CALLBACK (on_incoming), NULL);
-  g_socket_service_start (env.listener);
+  kiln_test_listener_start (&env.listener);
 
   env.blender = kiln_blender_discover (NULL, NULL, &error);
   if (env.blender == NULL)
@@ -1111,9 +1015,7 @@ set_up (void)
 static void
 tear_down (void)
 {
-  g_socket_service_stop (env.listener);
-  g_socket_listener_close (G_SOCKET_LISTENER (env.listener));
-  g_clear_object (&env.listener);
+  kiln_test_listener_stop (&env.listener);
   g_clear_object (&env.blender);
   remove_tree (env.root);
   remove_tree (env.home);
@@ -1149,6 +1051,7 @@ main (int   argc,
   g_test_add_func ("/kiln/blender/benchmark", test_blender_benchmark);
   g_test_add_func ("/kiln/sandbox/argv", test_sandbox_argv);
   g_test_add_func ("/kiln/sandbox/limits", test_sandbox_limits);
+  g_test_add_func ("/kiln/sandbox/cpus-not-shared", test_sandbox_cpus_not_shared);
   g_test_add_func ("/kiln/sandbox/home-secret", test_sandbox_home_secret);
   g_test_add_func ("/kiln/sandbox/escape-attempts", test_sandbox_escape_attempts);
   g_test_add_func ("/kiln/sandbox/render/frames", test_render_frames);

@@ -5,7 +5,8 @@
  * Outside Flatpak, "start-on-login" writes or removes an XDG autostart entry,
  * $XDG_CONFIG_HOME/autostart/APP-ID.desktop, that starts this executable with
  * --background. Inside Flatpak the sandbox may not write there: the Background portal is
- * asked instead, both to run without a window and to start at login.
+ * asked instead, both to run without a window and to start at login, and writes the entry
+ * itself. When it refuses, both settings go back off and the window says why.
  */
 
 #include "config.h"
@@ -39,17 +40,28 @@ kiln_application_wants_autostart (KilnApplication *self)
          g_settings_get_boolean (self->settings, "run-in-background");
 }
 
-/* Tells the person in the window, when there is one. */
+/* Tells the person in the window, when there is one, that what they turned on did not
+ * happen: the message stays until it is dismissed. */
 static void
 kiln_application_report (KilnApplication *self,
                          const char      *message)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  g_autofree char *escaped = NULL;
+  AdwToast *toast;
 
-  if (KILN_IS_WINDOW (window))
-    kiln_window_show_message (KILN_WINDOW (window), message);
-  else
-    g_message ("%s", message);
+  if (!KILN_IS_WINDOW (window))
+    {
+      g_message ("%s", message);
+      return;
+    }
+
+  /* Toast titles are markup. */
+  escaped = g_markup_escape_text (message, -1);
+  toast = adw_toast_new (escaped);
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  kiln_window_add_toast (KILN_WINDOW (window), toast);
 }
 
 /* --- the autostart entry --------------------------------------------------------------------- */
@@ -182,6 +194,64 @@ kiln_application_sync_autostart_entry (KilnApplication *self)
 
 /* --- the Background portal --------------------------------------------------------------- */
 
+typedef struct
+{
+  KilnApplication *self;
+  char            *handle;  /* the request's object path, as Kiln expects it */
+} PortalCall;
+
+static void
+portal_call_free (PortalCall *call)
+{
+  g_object_unref (call->self);
+  g_free (call->handle);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PortalCall, portal_call_free)
+
+static void kiln_application_portal_response_cb (GDBusConnection *connection,
+                                                 const char      *sender_name,
+                                                 const char      *object_path,
+                                                 const char      *interface_name,
+                                                 const char      *signal_name,
+                                                 GVariant        *parameters,
+                                                 gpointer         user_data);
+
+static void
+kiln_application_portal_unsubscribe (KilnApplication *self,
+                                     GDBusConnection *bus)
+{
+  if (self->portal_response_id != 0 && bus != NULL)
+    g_dbus_connection_signal_unsubscribe (bus, self->portal_response_id);
+  self->portal_response_id = 0;
+}
+
+/* The answer comes as the Response signal of the request's object. */
+static void
+kiln_application_portal_subscribe (KilnApplication *self,
+                                   GDBusConnection *bus,
+                                   const char      *handle)
+{
+  kiln_application_portal_unsubscribe (self, bus);
+  self->portal_response_id =
+    g_dbus_connection_signal_subscribe (bus, PORTAL_BUS_NAME, PORTAL_REQUEST, "Response",
+                                        handle, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        kiln_application_portal_response_cb, self, NULL);
+}
+
+/* Turns both switches off at once, so that the change is followed only once. */
+static void
+kiln_application_stay_in_foreground (KilnApplication *self)
+{
+  g_autoptr(GSettings) settings = g_settings_new (BASE_APP_ID);
+
+  g_settings_delay (settings);
+  g_settings_set_boolean (settings, "start-on-login", FALSE);
+  g_settings_set_boolean (settings, "run-in-background", FALSE);
+  g_settings_apply (settings);
+}
+
 static void
 kiln_application_portal_response_cb (GDBusConnection *connection,
                                      const char      *sender_name,
@@ -193,29 +263,83 @@ kiln_application_portal_response_cb (GDBusConnection *connection,
 {
   KilnApplication *self = KILN_APPLICATION (user_data);
   g_autoptr(GVariant) results = NULL;
-  gboolean background = FALSE;
+  gboolean background;
   gboolean autostart = FALSE;
   guint32 response;
 
-  g_dbus_connection_signal_unsubscribe (connection, self->portal_response_id);
-  self->portal_response_id = 0;
+  kiln_application_portal_unsubscribe (self, connection);
 
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ua{sv})")))
     return;
 
+  /* 0 is granted; 1 (cancelled) and 2 (refused, or the dialog closed) are not. */
   g_variant_get (parameters, "(u@a{sv})", &response, &results);
+  background = response == 0;
   g_variant_lookup (results, "background", "b", &background);
   g_variant_lookup (results, "autostart", "b", &autostart);
+  self->portal_autostart = autostart;
   g_debug ("Background portal: response %u, background %d, autostart %d",
            response, background, autostart);
 
-  if (g_settings_get_boolean (self->settings, "run-in-background") && !background)
-    kiln_application_report (self, _("Kiln may not run in the background: allow it in "
-                                     "Settings → Apps, or Kiln quits when its window "
-                                     "closes"));
+  if (!background)
+    {
+      const char *message;
+
+      /* Refused: the portal removed any autostart entry, and the desktop may end Kiln when
+       * it runs without a window. The switches say so. */
+      if (g_settings_get_boolean (self->settings, "start-on-login"))
+        message = _("Kiln may not start on login or run in the background: allow it in "
+                    "Settings → Apps, then turn it on again");
+      else if (g_settings_get_boolean (self->settings, "run-in-background"))
+        message = _("Kiln may not run in the background: allow it in Settings → Apps, then "
+                    "turn it on again");
+      else
+        return;
+
+      kiln_application_stay_in_foreground (self);
+      kiln_application_report (self, message);
+    }
   else if (kiln_application_wants_autostart (self) && !autostart)
-    kiln_application_report (self, _("Kiln may not start on login: allow it in "
-                                     "Settings → Apps"));
+    {
+      g_settings_set_boolean (self->settings, "start-on-login", FALSE);
+      kiln_application_report (self, _("Kiln cannot start on login: the desktop did not add "
+                                       "it to the programs that start at login"));
+    }
+}
+
+static gboolean
+portal_missing (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+}
+
+/* Without the portal nothing forbids running in the background, but nothing can make Kiln
+ * start at login from inside the sandbox either. */
+static void
+kiln_application_portal_failed (KilnApplication *self,
+                                GError          *error)
+{
+  g_autofree char *message = NULL;
+
+  if (g_dbus_error_is_remote_error (error))
+    g_dbus_error_strip_remote_error (error);
+  g_debug ("The Background portal could not be asked: %s", error->message);
+
+  if (!kiln_application_wants_autostart (self))
+    return;
+
+  if (portal_missing (error))
+    message = g_strdup (_("Kiln cannot start on login: the desktop has no Background portal"));
+  else
+    message = g_strdup_printf (_("Kiln cannot start on login: %s"), error->message);
+
+  self->portal_autostart = FALSE;
+  g_settings_set_boolean (self->settings, "start-on-login", FALSE);
+  kiln_application_report (self, message);
 }
 
 static void
@@ -223,33 +347,41 @@ kiln_application_portal_call_cb (GObject      *object,
                                  GAsyncResult *result,
                                  gpointer      user_data)
 {
-  g_autoptr(KilnApplication) self = user_data;
+  g_autoptr(PortalCall) call = user_data;
+  GDBusConnection *bus = G_DBUS_CONNECTION (object);
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
+  const char *handle;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
-  if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  reply = g_dbus_connection_call_finish (bus, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  /* No portal: nothing forbids running in the background either. */
-  g_debug ("The Background portal could not be asked: %s", error->message);
-  if (self->portal_response_id != 0)
+  if (reply == NULL)
     {
-      g_dbus_connection_signal_unsubscribe (G_DBUS_CONNECTION (object),
-                                            self->portal_response_id);
-      self->portal_response_id = 0;
+      kiln_application_portal_unsubscribe (call->self, bus);
+      kiln_application_portal_failed (call->self, error);
+      return;
     }
+
+  /* Portals before 0.9 chose the request's path themselves. */
+  g_variant_get (reply, "(&o)", &handle);
+  if (g_strcmp0 (handle, call->handle) != 0)
+    kiln_application_portal_subscribe (call->self, bus, handle);
 }
 
 static void
 kiln_application_request_background (KilnApplication *self)
 {
   GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
+  /* The portal writes it as `flatpak run --command=kiln APP-ID --background`. */
   const char * const commandline[] = { "kiln", BACKGROUND_ARGUMENT, NULL };
+  gboolean autostart = kiln_application_wants_autostart (self);
   g_autofree char *token = NULL;
   g_autofree char *sender = NULL;
-  g_autofree char *handle = NULL;
+  PortalCall *call;
   GVariantBuilder options;
+  const char *reason;
 
   if (bus == NULL)
     return;
@@ -257,36 +389,45 @@ kiln_application_request_background (KilnApplication *self)
   g_cancellable_cancel (self->portal_cancellable);
   g_clear_object (&self->portal_cancellable);
   self->portal_cancellable = g_cancellable_new ();
-  if (self->portal_response_id != 0)
-    g_dbus_connection_signal_unsubscribe (bus, self->portal_response_id);
 
   /* The request's object path is known before the call: subscribing first means the
    * response cannot come before the subscription. */
   token = g_strdup_printf ("kiln%u", g_random_int ());
   sender = g_strdup (g_dbus_connection_get_unique_name (bus) + 1);
   g_strdelimit (sender, ".", '_');
-  handle = g_strdup_printf (PORTAL_OBJECT_PATH "/request/%s/%s", sender, token);
-  self->portal_response_id =
-    g_dbus_connection_signal_subscribe (bus, PORTAL_BUS_NAME, PORTAL_REQUEST, "Response",
-                                        handle, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        kiln_application_portal_response_cb, self, NULL);
+  call = g_new0 (PortalCall, 1);
+  call->self = g_object_ref (self);
+  call->handle = g_strdup_printf (PORTAL_OBJECT_PATH "/request/%s/%s", sender, token);
+  kiln_application_portal_subscribe (self, bus, call->handle);
+
+  if (autostart)
+    {
+      /* Translators: the desktop shows this when it asks whether Kiln may start at login
+       * and run in the background; at most 256 characters */
+      reason = _("Kiln starts without a window when you log in, to lend this computer while "
+                 "it is idle");
+    }
+  else
+    {
+      /* Translators: the desktop shows this when it asks whether Kiln may run in the
+       * background; at most 256 characters */
+      reason = _("Kiln keeps lending this computer while its window is closed");
+    }
 
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&options, "{sv}", "handle_token", g_variant_new_string (token));
-  g_variant_builder_add (&options, "{sv}", "reason",
-                         g_variant_new_string (_("Kiln lends this computer while its window "
-                                                 "is closed")));
-  g_variant_builder_add (&options, "{sv}", "autostart",
-                         g_variant_new_boolean (kiln_application_wants_autostart (self)));
+  g_variant_builder_add (&options, "{sv}", "reason", g_variant_new_string (reason));
+  g_variant_builder_add (&options, "{sv}", "autostart", g_variant_new_boolean (autostart));
   g_variant_builder_add (&options, "{sv}", "commandline",
                          g_variant_new_strv (commandline, -1));
+  /* Kiln's desktop file is D-Bus activatable, but being activated opens the window: the
+   * entry must run the command line, with --background. */
   g_variant_builder_add (&options, "{sv}", "dbus-activatable", g_variant_new_boolean (FALSE));
 
   g_dbus_connection_call (bus, PORTAL_BUS_NAME, PORTAL_OBJECT_PATH, PORTAL_BACKGROUND,
                           "RequestBackground", g_variant_new ("(sa{sv})", "", &options),
                           G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                          self->portal_cancellable, kiln_application_portal_call_cb,
-                          g_object_ref (self));
+                          self->portal_cancellable, kiln_application_portal_call_cb, call);
 }
 
 /* --- following the settings ------------------------------------------------------------ */
@@ -297,16 +438,18 @@ kiln_application_sync_background (KilnApplication *self)
   if (self->settings == NULL)
     return;
 
-  if (in_flatpak ())
-    {
-      if (g_settings_get_boolean (self->settings, "run-in-background") ||
-          g_settings_get_boolean (self->settings, "start-on-login"))
-        kiln_application_request_background (self);
-    }
-  else
+  if (!in_flatpak ())
     {
       kiln_application_sync_autostart_entry (self);
+      return;
     }
+
+  /* Asked whenever Kiln may stay without its window, and once more when starting at login
+   * is turned off with it: the portal removes its autostart entry then. */
+  if (g_settings_get_boolean (self->settings, "run-in-background") ||
+      g_settings_get_boolean (self->settings, "start-on-login") ||
+      self->portal_autostart != kiln_application_wants_autostart (self))
+    kiln_application_request_background (self);
 }
 
 void
@@ -332,7 +475,5 @@ _kiln_application_background_shutdown (KilnApplication *self)
 
   g_cancellable_cancel (self->portal_cancellable);
   g_clear_object (&self->portal_cancellable);
-  if (self->portal_response_id != 0 && bus != NULL)
-    g_dbus_connection_signal_unsubscribe (bus, self->portal_response_id);
-  self->portal_response_id = 0;
+  kiln_application_portal_unsubscribe (self, bus);
 }

@@ -47,6 +47,7 @@ struct _KilnApplication
   /* Running in the background and at login (kiln-application-background.c) */
   GCancellable      *portal_cancellable;
   guint              portal_response_id;
+  guint              portal_autostart : 1;  /* the portal's last answer: started at login */
 };
 
 void        _kiln_application_actions_init   (KilnApplication *self);

@@ -11,6 +11,15 @@ a git source has a commit, and every local path names something that exists. Mod
 in their own files, and the modules nested in them, are checked the same way. Output is
 TAP, one case per manifest.
 
+One permission that reaches outside the sandbox is allowed only when it is justified:
+--talk-name=org.freedesktop.Flatpak (flatpak-spawn --host: the app may run any command on
+the computer). The manifest must give its reason in "x-finish-args-reasons" (an object
+from finish-arg to reason; flatpak-builder keeps x- members and ignores them), and the
+README.md beside the manifest must document it in a permissions table row and say how to
+take it away (flatpak override --no-talk-name=...). A wildcard talk name that would cover
+it, and org.freedesktop.systemd1 (transient units run commands on the computer too), are
+refused outright.
+
 With --meson-root, the libraries that the meson project in DIR requires (its top-level,
 src/ and data/ meson.build files; optional ones left out) must each come from the runtime
 or from a module of the manifest, so that a new dependency cannot be forgotten there.
@@ -41,6 +50,14 @@ FORBIDDEN_ARGS = {
     '--socket=session-bus': 'the whole session bus',
     '--socket=system-bus': 'the whole system bus',
     '--device=all': 'every device',
+}
+
+# Talk names that let the app run commands on the computer outside its sandbox.
+HOST_COMMAND_NAMES = {
+    # flatpak-spawn --host (org.freedesktop.Flatpak.Development.HostCommand)
+    'org.freedesktop.Flatpak': 'justified',
+    # StartTransientUnit runs any command as the user
+    'org.freedesktop.systemd1': 'refused',
 }
 
 # pkg-config modules that org.gnome.Platform and org.gnome.Sdk provide.
@@ -221,6 +238,62 @@ def check_dependencies(base, modules, meson_root):
             raise ManifestError(f'{where} needs {dep}, but no module "{module}" builds it')
 
 
+def documented_in_readme(readme, arg):
+    """Whether README.md has a permissions table row for arg with a reason, and says how
+    to remove it again."""
+    name = arg.split('=', 1)[1]
+    try:
+        with open(readme, encoding='utf-8') as f:
+            text = f.read()
+    except OSError:
+        return False
+    documented = False
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if line.lstrip().startswith('|') and len(cells) >= 2 and f'`{arg}`' in cells[0] \
+                and cells[1]:
+            documented = True
+    return documented and f'--no-talk-name={name}' in text
+
+
+def check_host_command_args(path, manifest, args):
+    reasons = manifest.get('x-finish-args-reasons', {})
+    if not isinstance(reasons, dict):
+        raise ManifestError('"x-finish-args-reasons" must map finish-args to reasons')
+    for arg in args:
+        kind, _, name = arg.partition('=')
+        if kind not in ('--talk-name', '--system-talk-name', '--own-name'):
+            continue
+        if name.endswith('*'):
+            prefix = name[:-1]
+            covered = [n for n in HOST_COMMAND_NAMES if n.startswith(prefix)]
+            if covered:
+                raise ManifestError(f'finish-args: {arg} covers {covered[0]}, which lets '
+                                    'the app run commands outside its sandbox')
+            continue
+        policy = HOST_COMMAND_NAMES.get(name)
+        if policy is None:
+            continue
+        if policy == 'refused' or kind != '--talk-name':
+            raise ManifestError(f'finish-args: {arg} would let the app run any command '
+                                'outside its sandbox')
+        reason = reasons.get(arg)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ManifestError(f'finish-args: {arg} lets the app run any command outside '
+                                'its sandbox, and "x-finish-args-reasons" gives no reason '
+                                'for it')
+        readme = os.path.join(os.path.dirname(os.path.abspath(path)), 'README.md')
+        if not documented_in_readme(readme, arg):
+            raise ManifestError(f'finish-args: {arg} lets the app run any command outside '
+                                f'its sandbox, and it is not documented in {readme} (a '
+                                'permissions table row, and how to remove it with '
+                                f'--no-talk-name={name})')
+    for arg in reasons:
+        if arg not in args:
+            raise ManifestError(f'"x-finish-args-reasons" explains {arg}, which is not '
+                                'in finish-args')
+
+
 def check_manifest(path, meson_root=None):
     try:
         with open(path, encoding='utf-8') as f:
@@ -250,6 +323,7 @@ def check_manifest(path, meson_root=None):
             raise ManifestError(f'finish-args: {arg} would give the app {FORBIDDEN_ARGS[arg]}')
     if '--socket=x11' in args and '--socket=wayland' in args:
         raise ManifestError('finish-args: use --socket=fallback-x11 next to --socket=wayland')
+    check_host_command_args(path, manifest, args)
 
     modules = manifest['modules']
     if not modules:

@@ -77,6 +77,7 @@ usable_cpu_count (void)
 typedef struct
 {
   char   *blender_path;
+  gboolean on_host;
   char   *cache_file;
   char   *key;
   guint   threads;
@@ -185,7 +186,8 @@ benchmark_thread (GTask        *task,
       "--python-exit-code", "3", "--python-expr", script, NULL
     };
 
-    output = kiln_blender_run_captured (argv, BENCHMARK_TIMEOUT_SECONDS, cancellable, &error);
+    output = kiln_blender_run_captured (argv, benchmark->on_host, BENCHMARK_TIMEOUT_SECONDS,
+                                        cancellable, &error);
   }
   if (output != NULL)
     result = kiln_blender_find_marked_json (output, "KILN-BENCHMARK ", &error);
@@ -271,6 +273,7 @@ kiln_blender_benchmark_async (KilnBlender         *self,
 
   benchmark = g_new0 (Benchmark, 1);
   benchmark->blender_path = g_strdup (kiln_blender_get_path (self));
+  benchmark->on_host = kiln_blender_is_on_host (self);
   benchmark->cache_file = g_build_filename (dir, BENCHMARK_CACHE_FILE, NULL);
   benchmark->threads = usable_cpu_count ();
   benchmark->key = g_strdup_printf ("%s|%s|%u", kiln_blender_get_version (self),

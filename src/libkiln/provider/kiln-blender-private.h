@@ -12,8 +12,10 @@ G_BEGIN_DECLS
 
 /* Runs @argv (a trusted Blender) in the calling thread and returns its merged
  * output; kills it past @timeout_seconds or when cancelled; fails on a non-zero
- * exit with the last line it printed. */
+ * exit with the last line it printed. @on_host: @argv is a program of the
+ * computer outside Kiln's Flatpak, started with flatpak-spawn --host. */
 char       *kiln_blender_run_captured       (const char * const  *argv,
+                                             gboolean             on_host,
                                              guint                timeout_seconds,
                                              GCancellable        *cancellable,
                                              GError             **error);

@@ -3,7 +3,9 @@
  * Blender itself answers: a short Python expression run with --factory-startup
  * prints one JSON line (version, Cycles, OpenImageDenoise, devices, formats). It
  * loads no scene from anyone else, so it runs outside the sandbox. The benchmark
- * is in kiln-blender-benchmark.c.
+ * is in kiln-blender-benchmark.c. Inside Kiln's Flatpak without a bundled Blender
+ * the computer's is found and probed through flatpak-spawn --host (see
+ * kiln-sandbox-flatpak.c for how it is then confined).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -19,6 +21,7 @@
 
 #include "kiln-blender.h"
 #include "kiln-blender-private.h"
+#include "kiln-sandbox-private.h"
 
 #define PROBE_TIMEOUT_SECONDS      60
 
@@ -27,6 +30,7 @@ struct _KilnBlender
   GObject   parent_instance;
 
   char     *path;
+  gboolean  on_host;
   char     *version;
   guint     version_numbers[3];
   gboolean  has_cycles;
@@ -56,6 +60,45 @@ G_DEFINE_QUARK (kiln-blender-error-quark, kiln_blender_error)
 /* Probed executables, by path + size + mtime. */
 G_LOCK_DEFINE_STATIC (probe_cache);
 static GHashTable *probe_cache;
+
+/* The computer's Blender, found from inside Kiln's Flatpak: by configured path
+ * ("" for the usual places). Held while looking, so that it is done once. */
+G_LOCK_DEFINE_STATIC (host_blenders);
+static GHashTable *host_blenders;
+
+/* Run on the computer by /bin/sh: $1 is the configured Blender (a program or a
+ * folder holding one) or empty. Prints whether bwrap is there and the real path
+ * of the first Blender in the usual places (as usual_candidates () lists them; the
+ * newest-looking of unpacked ones), "KILN-BLENDER " alone when there is none.
+ * Not /snap/bin/blender: it is snap's launcher, which does not run in bwrap. */
+static const char host_locate_script[] =
+  "if command -v bwrap >/dev/null 2>&1; then echo 'KILN-BWRAP yes'; else echo 'KILN-BWRAP no'; fi\n"
+  "found=\n"
+  "try () {\n"
+  "  case \"$1\" in /snap/*) return ;; esac\n"
+  "  if [ -z \"$found\" ] && [ -n \"$1\" ] && [ -x \"$1\" ] && [ ! -d \"$1\" ]; then\n"
+  "    found=$(readlink -f \"$1\")\n"
+  "  fi\n"
+  "}\n"
+  "newest () {\n"
+  "  last=\n"
+  "  for d in \"$@\"; do\n"
+  "    if [ -x \"$d/blender\" ] && [ ! -d \"$d/blender\" ]; then last=$d/blender; fi\n"
+  "  done\n"
+  "  try \"$last\"\n"
+  "}\n"
+  "if [ -n \"$1\" ]; then\n"
+  "  if [ -d \"$1\" ]; then try \"$1/blender\"; else try \"$1\"; fi\n"
+  "else\n"
+  "  try \"$(command -v blender 2>/dev/null)\"\n"
+  "  try /usr/bin/blender\n"
+  "  try /usr/local/bin/blender\n"
+  "  newest /opt/blender*\n"
+  "  try \"$HOME/.local/bin/blender\"\n"
+  "  newest \"$HOME\"/Applications/blender*\n"
+  "  newest \"$HOME\"/blender-*\n"
+  "fi\n"
+  "echo \"KILN-BLENDER $found\"\n";
 
 static const char probe_script[] =
   "import bpy, json\n"
@@ -116,15 +159,26 @@ run_timed_out (gpointer user_data)
  * is killed), is cancelled (killed too) or exits with a failure. */
 char *
 kiln_blender_run_captured (const char * const  *argv,
-              guint                timeout_seconds,
-              GCancellable        *cancellable,
-              GError             **error)
+                           gboolean             on_host,
+                           guint                timeout_seconds,
+                           GCancellable        *cancellable,
+                           GError             **error)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GSource) timeout = NULL;
   g_autofree char *name = g_path_get_basename (argv[0]);
+  g_auto(GStrv) host_argv = NULL;
   RunState state = { 0 };
+
+  /* Killing flatpak-spawn ends the program on the computer too (--watch-bus). */
+  if (on_host)
+    {
+      host_argv = kiln_sandbox_host_argv (argv, error);
+      if (host_argv == NULL)
+        return NULL;
+      argv = (const char * const *) host_argv;
+    }
 
   g_main_context_push_thread_default (context);
 
@@ -364,6 +418,7 @@ cache_key (const char *path)
 
 static KilnBlender *
 probe (const char    *path,
+       gboolean       on_host,
        GCancellable  *cancellable,
        GError       **error)
 {
@@ -376,7 +431,8 @@ probe (const char    *path,
   g_autofree char *output = NULL;
   JsonArray *numbers;
 
-  output = kiln_blender_run_captured (argv, PROBE_TIMEOUT_SECONDS, cancellable, &local_error);
+  output = kiln_blender_run_captured (argv, on_host, PROBE_TIMEOUT_SECONDS, cancellable,
+                                      &local_error);
   if (output == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -402,6 +458,7 @@ probe (const char    *path,
 
   self = g_object_new (KILN_TYPE_BLENDER, NULL);
   self->path = g_strdup (path);
+  self->on_host = on_host;
   self->version = g_strdup (json_object_get_string_member (info, "version_string"));
   for (guint i = 0; i < 3; i++)
     self->version_numbers[i] = (guint) CLAMP (json_array_get_int_element (numbers, i),
@@ -430,6 +487,130 @@ probe (const char    *path,
   return g_steal_pointer (&self);
 }
 
+/* The computer's Blender, from inside Kiln's Flatpak --------------------------------------- */
+
+static gboolean
+read_located (const char  *output,
+              gboolean    *has_bwrap,
+              char       **blender)
+{
+  g_auto(GStrv) lines = g_strsplit (output, "\n", -1);
+  gboolean answered = FALSE;
+
+  *has_bwrap = FALSE;
+  *blender = NULL;
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_equal (lines[i], "KILN-BWRAP yes"))
+        *has_bwrap = TRUE;
+      else if (g_str_has_prefix (lines[i], "KILN-BLENDER "))
+        {
+          const char *path = lines[i] + strlen ("KILN-BLENDER ");
+
+          answered = TRUE;
+          if (g_path_is_absolute (path))
+            *blender = g_strdup (path);
+        }
+    }
+  return answered;
+}
+
+static KilnBlender *
+locate_on_host (const char    *configured_path,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  const char * const argv[] = {
+    "/bin/sh", "-c", host_locate_script, "kiln-locate",
+    configured_path != NULL ? configured_path : "", NULL
+  };
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *blender = NULL;
+  gboolean has_bwrap;
+
+  if (!kiln_sandbox_check_host_permission (cancellable, error))
+    return NULL;
+
+  output = kiln_blender_run_captured (argv, TRUE, PROBE_TIMEOUT_SECONDS, cancellable,
+                                      &local_error);
+  if (output == NULL || !read_located (output, &has_bwrap, &blender))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_set_error (error, KILN_BLENDER_ERROR, KILN_BLENDER_ERROR_NOT_FOUND,
+                   _("Kiln could not look for Blender on this computer: %s"),
+                   local_error != NULL ? local_error->message : _("no answer"));
+      return NULL;
+    }
+
+  if (blender == NULL && configured_path != NULL && *configured_path != '\0')
+    {
+      g_set_error (error, KILN_BLENDER_ERROR, KILN_BLENDER_ERROR_NOT_FOUND,
+                   _("There is no Blender program at %s on this computer"), configured_path);
+      return NULL;
+    }
+  if (blender == NULL && !has_bwrap)
+    {
+      g_set_error_literal (error, KILN_BLENDER_ERROR, KILN_BLENDER_ERROR_NOT_FOUND,
+                           _("Kiln’s Flatpak renders with the Blender installed on this "
+                             "computer, in Bubblewrap, and neither is installed. Install "
+                             "Blender 3.0 or newer and Bubblewrap (for example the “blender” "
+                             "and “bubblewrap” packages), then try again."));
+      return NULL;
+    }
+  if (blender == NULL)
+    {
+      g_set_error_literal (error, KILN_BLENDER_ERROR, KILN_BLENDER_ERROR_NOT_FOUND,
+                           _("Kiln’s Flatpak renders with the Blender installed on this "
+                             "computer, and none was found. Install Blender 3.0 or newer (for "
+                             "example the “blender” package), then try again."));
+      return NULL;
+    }
+  if (!has_bwrap)
+    {
+      g_set_error_literal (error, KILN_SANDBOX_ERROR, KILN_SANDBOX_ERROR_UNAVAILABLE,
+                           _("Kiln’s Flatpak runs Blender on this computer inside Bubblewrap, "
+                             "which is not installed. Install the “bubblewrap” package, then "
+                             "try again."));
+      return NULL;
+    }
+
+  return probe (blender, TRUE, cancellable, error);
+}
+
+static KilnBlender *
+discover_on_host (const char    *configured_path,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  const char *key = configured_path != NULL ? configured_path : "";
+  KilnBlender *blender = NULL;
+
+  G_LOCK (host_blenders);
+  if (host_blenders != NULL)
+    blender = g_hash_table_lookup (host_blenders, key);
+  if (blender != NULL)
+    g_object_ref (blender);
+  else
+    {
+      /* Failures are not kept: once Blender is installed, the next try finds it. */
+      blender = locate_on_host (configured_path, cancellable, error);
+      if (blender != NULL)
+        {
+          if (host_blenders == NULL)
+            host_blenders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                   g_object_unref);
+          g_hash_table_replace (host_blenders, g_strdup (key), g_object_ref (blender));
+        }
+    }
+  G_UNLOCK (host_blenders);
+  return blender;
+}
+
 KilnBlender *
 kiln_blender_new_for_path (const char    *path,
                            GCancellable  *cancellable,
@@ -440,6 +621,9 @@ kiln_blender_new_for_path (const char    *path,
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (kiln_sandbox_uses_host ())
+    return discover_on_host (path, cancellable, error);
 
   key = cache_key (path);
   if (key == NULL || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) ||
@@ -457,7 +641,7 @@ kiln_blender_new_for_path (const char    *path,
   if (self != NULL)
     return self;
 
-  self = probe (path, cancellable, error);
+  self = probe (path, FALSE, cancellable, error);
   if (self == NULL)
     return NULL;
 
@@ -537,6 +721,9 @@ kiln_blender_discover (const char    *configured_path,
   g_autoptr(GError) first_error = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (kiln_sandbox_uses_host ())
+    return discover_on_host (configured_path, cancellable, error);
 
   if (configured_path != NULL && *configured_path != '\0')
     {
@@ -642,6 +829,13 @@ kiln_blender_get_path (KilnBlender *self)
 {
   g_return_val_if_fail (KILN_IS_BLENDER (self), NULL);
   return self->path;
+}
+
+gboolean
+kiln_blender_is_on_host (KilnBlender *self)
+{
+  g_return_val_if_fail (KILN_IS_BLENDER (self), FALSE);
+  return self->on_host;
 }
 
 const char *

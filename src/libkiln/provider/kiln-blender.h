@@ -36,7 +36,16 @@ G_DECLARE_FINAL_TYPE (KilnBlender, kiln_blender, KILN, BLENDER, GObject)
  * -noaudio --python-expr …` prints its version, Cycles devices, whether
  * OpenImageDenoise is built in, and its image formats. Results are cached in
  * memory per executable (path, size and modification time). Blocking variant
- * for worker threads; the async one runs it in a thread. */
+ * for worker threads; the async one runs it in a thread.
+ *
+ * Inside Kiln's Flatpak with no Blender in /app, the computer's Blender is used:
+ * once Kiln is known to be allowed to start programs there
+ * (KILN_SANDBOX_ERROR_UNAVAILABLE says how to allow it), one `flatpak-spawn
+ * --host` shell looks for bwrap and for Blender in the same places (but /snap,
+ * whose launcher is no program bwrap can start), and the Blender found is probed
+ * there; the result is kept for the rest of the process. Without Blender the
+ * error is KILN_BLENDER_ERROR_NOT_FOUND, without bwrap alone
+ * KILN_SANDBOX_ERROR_UNAVAILABLE; each says what to install. */
 KilnBlender  *kiln_blender_discover               (const char           *configured_path,
                                                    GCancellable         *cancellable,
                                                    GError              **error);
@@ -52,7 +61,13 @@ KilnBlender  *kiln_blender_new_for_path           (const char           *path,
                                                    GCancellable         *cancellable,
                                                    GError              **error);
 
+/* The program's path; for a Blender on the computer outside Kiln's Flatpak, the
+ * path it has there. */
 const char   *kiln_blender_get_path               (KilnBlender          *self);
+/* Inside Kiln's Flatpak with no Blender bundled in /app: TRUE, this is the
+ * computer's Blender, run with flatpak-spawn --host (and in the computer's bwrap
+ * for anyone else's scene: KILN_SANDBOX_BACKEND_FLATPAK_HOST). */
+gboolean      kiln_blender_is_on_host             (KilnBlender          *self);
 /* "3.4.1" */
 const char   *kiln_blender_get_version            (KilnBlender          *self);
 void          kiln_blender_get_version_numbers    (KilnBlender          *self,

@@ -2,7 +2,8 @@
  *
  * The command line is built here and nowhere else, so that tests can run any
  * command (a shell reading $HOME, a Python opening a socket) in exactly the
- * profile Blender gets. See kiln-sandbox.h for what is visible and why.
+ * profile Blender gets. See kiln-sandbox.h for what is visible and why; what
+ * only Flatpak needs is in kiln-sandbox-flatpak.c.
  *
  * Why the memory limit is RLIMIT_DATA: rendering a 160×120 Cycles frame, Blender
  * 3.4 peaks at about 930 MB of address space (VmPeak: malloc arenas and thread
@@ -36,6 +37,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "kiln-sandbox.h"
+#include "kiln-sandbox-private.h"
 
 struct _KilnSandbox
 {
@@ -68,7 +70,8 @@ G_DEFINE_QUARK (kiln-sandbox-error-quark, kiln_sandbox_error)
 G_DEFINE_ENUM_TYPE (KilnSandboxBackend, kiln_sandbox_backend,
   G_DEFINE_ENUM_VALUE (KILN_SANDBOX_BACKEND_NONE, "none"),
   G_DEFINE_ENUM_VALUE (KILN_SANDBOX_BACKEND_BUBBLEWRAP, "bubblewrap"),
-  G_DEFINE_ENUM_VALUE (KILN_SANDBOX_BACKEND_FLATPAK, "flatpak"))
+  G_DEFINE_ENUM_VALUE (KILN_SANDBOX_BACKEND_FLATPAK, "flatpak"),
+  G_DEFINE_ENUM_VALUE (KILN_SANDBOX_BACKEND_FLATPAK_HOST, "flatpak-host"))
 
 /* System files a dynamically linked program (and Blender's Python) needs. */
 static const char * const etc_files[] = {
@@ -192,11 +195,14 @@ kiln_sandbox_init (KilnSandbox *self)
 {
   self->idle_priority = TRUE;
 
-  if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+  if (kiln_sandbox_in_flatpak ())
     {
+      /* A Blender bundled in /app runs in a sandbox of the app itself; else the
+       * computer's Blender runs in the computer's bwrap. */
       self->launcher = g_find_program_in_path ("flatpak-spawn");
       if (self->launcher != NULL)
-        self->backend = KILN_SANDBOX_BACKEND_FLATPAK;
+        self->backend = kiln_sandbox_uses_host () ? KILN_SANDBOX_BACKEND_FLATPAK_HOST :
+                                                    KILN_SANDBOX_BACKEND_FLATPAK;
     }
   else
     {
@@ -319,24 +325,11 @@ kiln_sandbox_set_idle_priority (KilnSandbox *self,
 
 /* Paths ------------------------------------------------------------------------------- */
 
-typedef enum
-{
-  MOUNT_TMPFS,
-  MOUNT_READ_ONLY,
-  MOUNT_WRITABLE,
-} MountKind;
-
-typedef struct
-{
-  char      *path;
-  MountKind  kind;
-  guint      depth;
-} Mount;
-
-static void
-mount_free (Mount *mount)
+void
+kiln_mount_free (KilnMount *mount)
 {
   g_free (mount->path);
+  g_free (mount->source);
   g_free (mount);
 }
 
@@ -357,22 +350,39 @@ static int
 compare_mounts (gconstpointer a,
                 gconstpointer b)
 {
-  const Mount *ma = *(const Mount * const *) a;
-  const Mount *mb = *(const Mount * const *) b;
+  const KilnMount *ma = *(const KilnMount * const *) a;
+  const KilnMount *mb = *(const KilnMount * const *) b;
 
   if (ma->depth != mb->depth)
     return ma->depth < mb->depth ? -1 : 1;
   return (int) ma->kind - (int) mb->kind;
 }
 
+static KilnMount *
+mount_new (char          *path,
+           char          *source,
+           KilnMountKind  kind)
+{
+  KilnMount *mount = g_new0 (KilnMount, 1);
+
+  mount->path = path;
+  mount->source = source;
+  mount->kind = kind;
+  mount->depth = path_depth (path);
+  return mount;
+}
+
+/* @host: the sandbox is set up by the computer outside Kiln's Flatpak, which may
+ * know the path by another name. */
 static gboolean
-add_mount (GPtrArray   *mounts,
-           const char  *path,
-           MountKind    kind,
-           GError     **error)
+add_mount (GPtrArray      *mounts,
+           const char     *path,
+           KilnMountKind   kind,
+           gboolean        host,
+           GError        **error)
 {
   g_autofree char *real = NULL;
-  Mount *mount;
+  g_autofree char *source = NULL;
 
   if (!g_path_is_absolute (path))
     {
@@ -381,7 +391,7 @@ add_mount (GPtrArray   *mounts,
       return FALSE;
     }
 
-  if (kind == MOUNT_TMPFS)
+  if (kind == KILN_MOUNT_TMPFS)
     real = g_canonicalize_filename (path, NULL);
   else
     {
@@ -399,10 +409,10 @@ add_mount (GPtrArray   *mounts,
 
   for (guint i = 0; i < mounts->len; i++)
     {
-      Mount *other = g_ptr_array_index (mounts, i);
+      KilnMount *other = g_ptr_array_index (mounts, i);
 
-      if (g_str_equal (other->path, real) && other->kind != MOUNT_TMPFS && kind != MOUNT_TMPFS &&
-          other->kind != kind)
+      if (g_str_equal (other->path, real) && other->kind != KILN_MOUNT_TMPFS &&
+          kind != KILN_MOUNT_TMPFS && other->kind != kind)
         {
           g_set_error (error, KILN_SANDBOX_ERROR, KILN_SANDBOX_ERROR_INVALID,
                        _("%s cannot be both writable and read-only in the sandbox"), real);
@@ -410,16 +420,22 @@ add_mount (GPtrArray   *mounts,
         }
     }
 
-  mount = g_new0 (Mount, 1);
-  mount->path = g_steal_pointer (&real);
-  mount->kind = kind;
-  mount->depth = path_depth (mount->path);
-  g_ptr_array_add (mounts, mount);
+  if (host && kind != KILN_MOUNT_TMPFS)
+    {
+      source = kiln_sandbox_host_path (real, error);
+      if (source == NULL)
+        return FALSE;
+    }
+  else
+    source = g_strdup (real);
+
+  g_ptr_array_add (mounts, mount_new (g_steal_pointer (&real), g_steal_pointer (&source),
+                                      kind));
   return TRUE;
 }
 
 /* The private home: $HOME itself (hidden under a tmpfs), unless $HOME is
- * somewhere that cannot be covered. */
+ * somewhere that cannot be covered. Inside Flatpak $HOME is the computer's. */
 static const char *
 sandbox_home (void)
 {
@@ -434,12 +450,22 @@ sandbox_home (void)
 }
 
 /* The folder of @program outside /usr that must be visible for it to run (an
- * unpacked Blender with its libraries and Python beside it), or NULL. */
+ * unpacked Blender with its libraries and Python beside it), or NULL. With
+ * @host, @program is a path on the computer outside the Flatpak (Blender's probe
+ * resolved it there) and cannot be looked at from here. */
 static char *
-program_dir (const char *program)
+program_dir (const char *program,
+             gboolean    host)
 {
   g_autofree char *resolved = NULL;
   g_autofree char *real = NULL;
+
+  if (host)
+    {
+      if (!g_path_is_absolute (program) || g_str_has_prefix (program, "/usr/"))
+        return NULL;
+      return g_path_get_dirname (program);
+    }
 
   if (g_path_is_absolute (program))
     resolved = g_strdup (program);
@@ -453,14 +479,17 @@ program_dir (const char *program)
   return g_path_get_dirname (real);
 }
 
+/* The mounts, sorted; with @home, the tmpfs over $HOME among them (bubblewrap). */
 static GPtrArray *
 collect_mounts (const char          *writable_dir,
                 const char * const  *readonly_paths,
                 const char * const  *command,
+                gboolean             host,
+                gboolean             home,
                 GError             **error)
 {
-  g_autoptr(GPtrArray) mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) mount_free);
-  g_autofree char *program = program_dir (command[0]);
+  g_autoptr(GPtrArray) mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) kiln_mount_free);
+  g_autofree char *program = program_dir (command[0], host);
 
   if (!g_file_test (writable_dir, G_FILE_TEST_IS_DIR))
     {
@@ -468,13 +497,24 @@ collect_mounts (const char          *writable_dir,
                    _("The sandbox's work folder %s does not exist"), writable_dir);
       return NULL;
     }
-  if (!add_mount (mounts, writable_dir, MOUNT_WRITABLE, error))
+  if (!add_mount (mounts, writable_dir, KILN_MOUNT_WRITABLE, host, error))
     return NULL;
   for (guint i = 0; readonly_paths != NULL && readonly_paths[i] != NULL; i++)
-    if (!add_mount (mounts, readonly_paths[i], MOUNT_READ_ONLY, error))
+    if (!add_mount (mounts, readonly_paths[i], KILN_MOUNT_READ_ONLY, host, error))
       return NULL;
-  if (program != NULL && !add_mount (mounts, program, MOUNT_READ_ONLY, error))
-    return NULL;
+  if (program != NULL)
+    {
+      if (host)
+        g_ptr_array_add (mounts, mount_new (g_strdup (program), g_strdup (program),
+                                            KILN_MOUNT_READ_ONLY));
+      else if (!add_mount (mounts, program, KILN_MOUNT_READ_ONLY, FALSE, error))
+        return NULL;
+    }
+
+  /* The home tmpfs goes into the sorted list: a read-only parent of $HOME must
+   * not uncover it, and a work folder inside $HOME must land on top of it. */
+  if (home)
+    g_ptr_array_add (mounts, mount_new (g_strdup (sandbox_home ()), NULL, KILN_MOUNT_TMPFS));
 
   g_ptr_array_sort (mounts, compare_mounts);
   return g_steal_pointer (&mounts);
@@ -500,38 +540,11 @@ add (GStrvBuilder *argv,
   va_end (args);
 }
 
-static GStrv
-build_bwrap (KilnSandbox         *self,
-             const char          *writable_dir,
-             const char * const  *readonly_paths,
-             const char * const  *command,
-             GError             **error)
+/* Symlinks stay symlinks (merged /usr), real folders are bound read-only. The
+ * computer-side wrapper of kiln-sandbox-flatpak.c does the same in shell. */
+static void
+add_root_links (GStrvBuilder *argv)
 {
-  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
-  g_autoptr(GPtrArray) mounts = NULL;
-  const char *home = sandbox_home ();
-  g_autofree char *work = NULL;
-  Mount *home_mount;
-
-  mounts = collect_mounts (writable_dir, readonly_paths, command, error);
-  if (mounts == NULL)
-    return NULL;
-
-  /* The home tmpfs goes into the sorted list: a read-only parent of $HOME must
-   * not uncover it, and a work folder inside $HOME must land on top of it. */
-  home_mount = g_new0 (Mount, 1);
-  home_mount->path = g_strdup (home);
-  home_mount->kind = MOUNT_TMPFS;
-  home_mount->depth = path_depth (home);
-  g_ptr_array_add (mounts, home_mount);
-  g_ptr_array_sort (mounts, compare_mounts);
-
-  add (argv, self->launcher,
-       "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-       "--hostname", "kiln-sandbox",
-       "--ro-bind", "/usr", "/usr",
-       NULL);
-
   for (guint i = 0; root_links[i] != NULL; i++)
     {
       g_autofree char *target = g_file_read_link (root_links[i], NULL);
@@ -541,6 +554,23 @@ build_bwrap (KilnSandbox         *self,
       else if (g_file_test (root_links[i], G_FILE_TEST_IS_DIR))
         add (argv, "--ro-bind", root_links[i], root_links[i], NULL);
     }
+}
+
+/* Everything after the launcher; the /lib*, /bin and /sbin links only with
+ * @with_root_links (they are the ones of the computer that runs bwrap). */
+static void
+add_bwrap_args (GStrvBuilder        *argv,
+                GPtrArray           *mounts,
+                gboolean             with_root_links,
+                const char * const  *command)
+{
+  const char *work = NULL;
+
+  add (argv, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+       "--hostname", "kiln-sandbox", NULL);
+  if (with_root_links)
+    add_root_links (argv);
+  add (argv, "--ro-bind", "/usr", "/usr", NULL);
   for (guint i = 0; etc_files[i] != NULL; i++)
     add (argv, "--ro-bind-try", etc_files[i], etc_files[i], NULL);
   add (argv, "--symlink", "../proc/self/mounts", "/etc/mtab", NULL);
@@ -550,41 +580,89 @@ build_bwrap (KilnSandbox         *self,
 
   for (guint i = 0; i < mounts->len; i++)
     {
-      Mount *mount = g_ptr_array_index (mounts, i);
+      KilnMount *mount = g_ptr_array_index (mounts, i);
 
       switch (mount->kind)
         {
-        case MOUNT_TMPFS:
+        case KILN_MOUNT_TMPFS:
           add (argv, "--tmpfs", mount->path, NULL);
           break;
-        case MOUNT_READ_ONLY:
-          add (argv, "--ro-bind", mount->path, mount->path, NULL);
+        case KILN_MOUNT_READ_ONLY:
+          add (argv, "--ro-bind", mount->source, mount->path, NULL);
           break;
-        case MOUNT_WRITABLE:
-          add (argv, "--bind", mount->path, mount->path, NULL);
-          g_free (work);
-          work = g_strdup (mount->path);
+        case KILN_MOUNT_WRITABLE:
+          add (argv, "--bind", mount->source, mount->path, NULL);
+          work = mount->path;
           break;
         default:
           g_assert_not_reached ();
         }
     }
+  g_assert (work != NULL);
 
   /* The skeleton bwrap built the tree on becomes read-only too. */
   add (argv, "--remount-ro", "/",
        "--chdir", work,
        "--clearenv",
        "--setenv", "PATH", "/usr/bin:/bin",
-       "--setenv", "HOME", home,
+       "--setenv", "HOME", sandbox_home (),
        "--setenv", "TMPDIR", "/tmp",
        "--setenv", "LANG", "C.UTF-8",
        "--",
        NULL);
   g_strv_builder_addv (argv, (const char **) command);
+}
+
+static GStrv
+build_bwrap (KilnSandbox         *self,
+             const char          *writable_dir,
+             const char * const  *readonly_paths,
+             const char * const  *command,
+             GError             **error)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_autoptr(GPtrArray) mounts = NULL;
+
+  mounts = collect_mounts (writable_dir, readonly_paths, command, FALSE, TRUE, error);
+  if (mounts == NULL)
+    return NULL;
+
+  g_strv_builder_add (argv, self->launcher);
+  add_bwrap_args (argv, mounts, TRUE, command);
   return g_strv_builder_end (argv);
 }
 
-/* flatpak-spawn ------------------------------------------------------------------------ */
+/* The same bubblewrap, on the computer outside Kiln's Flatpak. */
+static GStrv
+build_host (KilnSandbox         *self,
+            const char          *writable_dir,
+            const char * const  *readonly_paths,
+            const char * const  *command,
+            GError             **error)
+{
+  g_autoptr(GStrvBuilder) bwrap = g_strv_builder_new ();
+  g_autoptr(GPtrArray) mounts = NULL;
+  g_auto(GStrv) bwrap_args = NULL;
+  const char *work = NULL;
+
+  mounts = collect_mounts (writable_dir, readonly_paths, command, TRUE, TRUE, error);
+  if (mounts == NULL)
+    return NULL;
+  for (guint i = 0; i < mounts->len; i++)
+    {
+      KilnMount *mount = g_ptr_array_index (mounts, i);
+
+      if (mount->kind == KILN_MOUNT_WRITABLE)
+        work = mount->source;
+    }
+
+  add_bwrap_args (bwrap, mounts, FALSE, command);
+  bwrap_args = g_strv_builder_end (bwrap);
+  return kiln_sandbox_build_host_argv (self->launcher, work, self->memory_limit,
+                                       self->idle_priority, (const char * const *) bwrap_args);
+}
+
+/* flatpak-spawn --sandbox ----------------------------------------------------------------- */
 
 static GStrv
 build_flatpak (KilnSandbox         *self,
@@ -593,50 +671,13 @@ build_flatpak (KilnSandbox         *self,
                const char * const  *command,
                GError             **error)
 {
-  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
   g_autoptr(GPtrArray) mounts = NULL;
-  g_autoptr(GString) wrapper = g_string_new (NULL);
-  g_autofree char *work = NULL;
 
-  mounts = collect_mounts (writable_dir, readonly_paths, command, error);
+  mounts = collect_mounts (writable_dir, readonly_paths, command, FALSE, FALSE, error);
   if (mounts == NULL)
     return NULL;
-
-  add (argv, self->launcher,
-       "--sandbox", "--no-network", "--watch-bus", "--clear-env",
-       "--env=PATH=/app/bin:/usr/bin",
-       "--env=HOME=/tmp",
-       "--env=TMPDIR=/tmp",
-       "--env=LANG=C.UTF-8",
-       NULL);
-  for (guint i = 0; i < mounts->len; i++)
-    {
-      Mount *mount = g_ptr_array_index (mounts, i);
-      g_autofree char *option = NULL;
-
-      if (mount->kind == MOUNT_WRITABLE)
-        {
-          option = g_strconcat ("--sandbox-expose-path=", mount->path, NULL);
-          work = g_strdup (mount->path);
-        }
-      else
-        option = g_strconcat ("--sandbox-expose-path-ro=", mount->path, NULL);
-      g_strv_builder_add (argv, option);
-    }
-  {
-    g_autofree char *directory = g_strconcat ("--directory=", work, NULL);
-
-    g_strv_builder_add (argv, directory);
-  }
-
-  /* The portal starts the command afresh: limits must be set inside. */
-  if (self->memory_limit > 0)
-    g_string_append_printf (wrapper, "ulimit -d %" G_GUINT64_FORMAT " || exit 125; ",
-                            MAX (self->memory_limit / 1024, 1));
-  g_string_append (wrapper, self->idle_priority ? "exec nice -n 19 \"$@\"" : "exec \"$@\"");
-  add (argv, "sh", "-c", wrapper->str, "kiln-sandbox", NULL);
-  g_strv_builder_addv (argv, (const char **) command);
-  return g_strv_builder_end (argv);
+  return kiln_sandbox_build_flatpak_argv (self->launcher, mounts, self->memory_limit,
+                                          self->idle_priority, command);
 }
 
 GStrv
@@ -657,6 +698,8 @@ kiln_sandbox_build_argv (KilnSandbox         *self,
       return build_bwrap (self, writable_dir, readonly_paths, command, error);
     case KILN_SANDBOX_BACKEND_FLATPAK:
       return build_flatpak (self, writable_dir, readonly_paths, command, error);
+    case KILN_SANDBOX_BACKEND_FLATPAK_HOST:
+      return build_host (self, writable_dir, readonly_paths, command, error);
     case KILN_SANDBOX_BACKEND_NONE:
     default:
       g_set_error_literal (error, KILN_SANDBOX_ERROR, KILN_SANDBOX_ERROR_UNAVAILABLE,
@@ -668,12 +711,20 @@ kiln_sandbox_build_argv (KilnSandbox         *self,
 
 /* Spawning ----------------------------------------------------------------------------- */
 
+/* No CPU affinity. "cpu-limit" is the number of threads the work is given (Blender's
+ * --threads and Cycles' thread count come from kiln_sandbox_get_cpu_count ()), and
+ * the kernel places those threads on whichever CPUs are free at each moment. That
+ * is the most throughput the limit allows. Pinning cannot do better and often does
+ * worse: a sandbox cannot see which CPUs other sandboxes hold (two `kiln-node run
+ * --lend --cores 1` on one computer are separate processes, and pinning each
+ * render to the last CPU put both on one core while the other idled), and a
+ * SCHED_IDLE render pinned to a CPU the desktop is busy on waits even while
+ * another CPU is idle. The limit still holds: N threads use at most N CPUs. */
 typedef struct
 {
+  gboolean  local;         /* the sandbox itself starts here (not flatpak-spawn) */
   guint64   memory_limit;
   gboolean  idle;
-  gboolean  has_cpus;
-  cpu_set_t cpus;
 } ChildLimits;
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
@@ -686,14 +737,15 @@ apply_child_limits (gpointer data)
   setsid ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   setrlimit (RLIMIT_CORE, &no_core);
+  /* flatpak-spawn only asks for the sandbox: the limits would bind it alone. */
+  if (!limits->local)
+    return;
   if (limits->memory_limit > 0)
     {
       struct rlimit data_limit = { limits->memory_limit, limits->memory_limit };
 
       setrlimit (RLIMIT_DATA, &data_limit);
     }
-  if (limits->has_cpus)
-    sched_setaffinity (0, sizeof limits->cpus, &limits->cpus);
   if (limits->idle)
     {
       struct sched_param param = { 0 };
@@ -701,27 +753,6 @@ apply_child_limits (gpointer data)
       setpriority (PRIO_PROCESS, 0, 19);
       sched_setscheduler (0, SCHED_IDLE, &param);
     }
-}
-
-/* The last @count usable CPUs (CPU 0 tends to carry interrupts and the desktop). */
-static void
-choose_cpus (guint        count,
-             ChildLimits *limits)
-{
-  cpu_set_t usable;
-  guint chosen = 0;
-
-  if (count == 0 || !usable_cpus (&usable) || (guint) CPU_COUNT (&usable) <= count)
-    return;
-
-  CPU_ZERO (&limits->cpus);
-  for (int cpu = CPU_SETSIZE - 1; cpu >= 0 && chosen < count; cpu--)
-    if (CPU_ISSET (cpu, &usable))
-      {
-        CPU_SET (cpu, &limits->cpus);
-        chosen++;
-      }
-  limits->has_cpus = TRUE;
 }
 
 GSubprocess *
@@ -745,9 +776,9 @@ kiln_sandbox_spawn (KilnSandbox         *self,
     return NULL;
 
   limits = g_new0 (ChildLimits, 1);
+  limits->local = self->backend == KILN_SANDBOX_BACKEND_BUBBLEWRAP;
   limits->memory_limit = self->memory_limit;
   limits->idle = self->idle_priority;
-  choose_cpus (self->cpu_limit, limits);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -755,6 +786,11 @@ kiln_sandbox_spawn (KilnSandbox         *self,
   return g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
 }
 
+/* With flatpak-spawn in between, the group killed here is flatpak-spawn alone. It
+ * asked for --watch-bus: when its bus connection drops, the portal or session
+ * helper interrupts the group of what it started. On the computer that is the
+ * outer bwrap, which dies of SIGINT; the sandbox's init follows it
+ * (--die-with-parent), and the kernel then kills everything in its PID namespace. */
 void
 kiln_sandbox_kill (GSubprocess *process)
 {
@@ -770,4 +806,38 @@ kiln_sandbox_kill (GSubprocess *process)
   /* The group exists once the child has called setsid(); until then, the child. */
   if (pid <= 0 || kill (-pid, SIGKILL) != 0)
     g_subprocess_force_exit (process);
+}
+
+char *
+kiln_sandbox_make_work_dir (const char  *name_template,
+                            GError     **error)
+{
+  g_autofree char *parent = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (name_template != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!kiln_sandbox_in_flatpak ())
+    return g_dir_make_tmp (name_template, error);
+
+  parent = g_build_filename (g_get_user_cache_dir (), "kiln", "tmp", NULL);
+  if (g_mkdir_with_parents (parent, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Could not make the folder %s: %s"), parent, g_strerror (saved_errno));
+      return NULL;
+    }
+  path = g_build_filename (parent, name_template, NULL);
+  if (g_mkdtemp (path) == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Could not make a folder in %s: %s"), parent, g_strerror (saved_errno));
+      return NULL;
+    }
+  return g_steal_pointer (&path);
 }

@@ -23,6 +23,8 @@ typedef enum
   KILN_SANDBOX_BACKEND_NONE,
   KILN_SANDBOX_BACKEND_BUBBLEWRAP,  /* bwrap from the system */
   KILN_SANDBOX_BACKEND_FLATPAK,     /* flatpak-spawn --sandbox, inside Kiln's Flatpak */
+  KILN_SANDBOX_BACKEND_FLATPAK_HOST, /* the computer's bwrap, started from inside Kiln's
+                                      * Flatpak with flatpak-spawn --host */
 } KilnSandboxBackend;
 
 #define KILN_TYPE_SANDBOX_BACKEND (kiln_sandbox_backend_get_type ())
@@ -33,8 +35,10 @@ GType kiln_sandbox_backend_get_type (void) G_GNUC_CONST;
 G_DECLARE_FINAL_TYPE (KilnSandbox, kiln_sandbox, KILN, SANDBOX, GObject)
 
 /* A sandbox profile with the lending limits. The backend is chosen once: inside
- * Flatpak (/.flatpak-info exists) flatpak-spawn, else bwrap from PATH, else none.
- * There is no unconfined fallback: with no backend every spawn fails with
+ * Flatpak (/.flatpak-info exists) flatpak-spawn, with --sandbox when Blender is
+ * bundled in /app (/app/bin/blender or /app/blender/blender), else with --host and
+ * the computer's own bwrap; outside Flatpak bwrap from PATH; else none. There is
+ * no unconfined fallback: with no backend every spawn fails with
  * KILN_SANDBOX_ERROR_UNAVAILABLE.
  *
  * bubblewrap: every namespace unshared (no network but a private loopback, own
@@ -47,23 +51,38 @@ G_DECLARE_FINAL_TYPE (KilnSandbox, kiln_sandbox, KILN, SANDBOX, GObject)
  * at their own paths; the root skeleton itself is remounted read-only. Environment
  * cleared but for PATH, HOME, TMPDIR and LANG.
  *
- * Flatpak: `flatpak-spawn --sandbox --no-network --watch-bus --clear-env` with
- * the same paths exposed through --sandbox-expose-path(-ro); the memory limit is
- * set by `ulimit -d` in a `sh -c` wrapper and the priority by `nice -n 19`
- * (rlimits and scheduling of flatpak-spawn itself do not reach the portal's
- * child). This path is written to the portal's documented interface but is not
- * exercised by the tests (they run outside Flatpak).
+ * Flatpak with a bundled Blender: `flatpak-spawn --sandbox --no-network
+ * --watch-bus --clear-env` with the same paths exposed through
+ * --sandbox-expose-path(-ro); the memory limit is set by `ulimit -d` in a `sh -c`
+ * wrapper and the priority by `nice -n 19` (rlimits and scheduling of
+ * flatpak-spawn itself do not reach the portal's child). Not exercised by the
+ * tests: it needs the real portal and a Flatpak with Blender in /app.
+ *
+ * Flatpak with the computer's Blender: `flatpak-spawn --host --watch-bus` runs a
+ * `/bin/sh -c` wrapper on the computer that sets the limits (`ulimit`, `nice`,
+ * `chrt --idle`) and starts the computer's bwrap with exactly the arguments
+ * above (the /lib*, /bin and /sbin links as the computer has them). This needs
+ * the org.freedesktop.Flatpak talk permission. The paths must be ones the
+ * computer sees too: the app's own folder ~/.var/app/APP-ID and
+ * $XDG_RUNTIME_DIR/app/APP-ID are at the same paths there, files lent by the
+ * document portal are found under its by-app folder; anything else (the Flatpak's
+ * private /tmp) fails with KILN_SANDBOX_ERROR_INVALID. kiln_sandbox_kill() ends
+ * flatpak-spawn, which drops its bus connection: the session helper then
+ * interrupts the computer-side bwrap, and with it goes the whole sandbox.
  *
  * Limits, applied to the sandbox's first process before it executes and inherited
  * by everything it starts: the address space for data (RLIMIT_DATA; RLIMIT_AS
  * would count the large ranges Blender's allocators reserve but never touch),
- * CPU affinity to "cpu-limit" CPUs, SCHED_IDLE and nice 19 when
- * "idle-priority" is set, no core dumps, and SIGKILL when Kiln dies. */
+ * SCHED_IDLE and nice 19 when "idle-priority" is set, no core dumps, and SIGKILL
+ * when Kiln dies. "cpu-limit" is not an affinity: it is the number of threads
+ * the work is given (see kiln_sandbox_get_cpu_count()). */
 KilnSandbox       *kiln_sandbox_new              (void);
 
 KilnSandboxBackend kiln_sandbox_get_backend      (KilnSandbox         *self);
 
-/* "cpu-limit": CPUs the work may use; 0 = all CPUs this process may use. */
+/* "cpu-limit": CPUs' worth of threads the work may run; 0 = as many as the CPUs
+ * this process may use. The threads are not pinned: the scheduler puts them on
+ * whichever CPUs are free. */
 guint              kiln_sandbox_get_cpu_limit    (KilnSandbox         *self);
 void               kiln_sandbox_set_cpu_limit    (KilnSandbox         *self,
                                                   guint                cpus);
@@ -109,5 +128,12 @@ GSubprocess       *kiln_sandbox_spawn            (KilnSandbox         *self,
 
 /* SIGKILL to the process group of a process from kiln_sandbox_spawn(). */
 void               kiln_sandbox_kill             (GSubprocess         *process);
+
+/* A new empty folder for a sandbox's work, named after @name_template (a name
+ * ending in XXXXXX): in the temporary folder, or inside Flatpak in
+ * $XDG_CACHE_HOME/kiln/tmp, which the sandboxes Kiln starts from there can be
+ * given (the Flatpak's own /tmp cannot). Blocking. */
+char              *kiln_sandbox_make_work_dir    (const char          *name_template,
+                                                  GError             **error);
 
 G_END_DECLS

@@ -253,7 +253,7 @@ check_header_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  data->work_dir = g_dir_make_tmp ("kiln-inspect-XXXXXX", &error);
+  data->work_dir = kiln_sandbox_make_work_dir ("kiln-inspect-XXXXXX", &error);
   if (data->work_dir == NULL)
     {
       g_task_return_error (task, error);

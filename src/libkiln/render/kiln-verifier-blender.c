@@ -470,7 +470,7 @@ session_start (Session  *session,
   g_autoptr(JsonNode) root = NULL;
   guint n_threads = MAX (kiln_sandbox_get_cpu_count (renderer->sandbox), 1);
 
-  dir = g_dir_make_tmp ("kiln-verify-XXXXXX", error);
+  dir = kiln_sandbox_make_work_dir ("kiln-verify-XXXXXX", error);
   if (dir == NULL)
     return FALSE;
   /* The sandbox mounts real paths: symlinks on the way would not exist inside. */
