@@ -436,6 +436,22 @@ terms_hex (KilnTerms *terms)
   return kiln_market_id_to_hex (kiln_terms_get_digest (terms));
 }
 
+/* The requestor withdraws @terms (CANCEL with @reason). */
+static void
+withdraw (Fixture    *fixture,
+          KilnTerms  *terms,
+          const char *reason)
+{
+  g_autoptr(KilnCancelBody) cancel = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, kiln_terms_get_digest (terms), reason);
+  body = kiln_cancel_body_encode (cancel, &error);
+  g_assert_no_error (error);
+  send_to_provider (fixture, KILN_MESSAGE_CANCEL, body);
+}
+
 /* The accepted terms of the @index-th ACCEPT, checked against @terms. */
 static void
 expect_accept (Fixture   *fixture,
@@ -550,13 +566,19 @@ test_render (Fixture       *fixture,
   g_assert_cmpint (kiln_uint256_compare (&price, &min_price), ==, 0);
   g_assert_cmpuint (kiln_offer_get_benchmark (offer), >, 0);
 
-  /* The same announcement again: the offer stands, no second one. */
+  /* The same announcement again, while the provider could take work: the offer stands, and
+   * comes again byte for byte (in case it was lost on the way), never a second one. */
   announce (fixture, announcement);
+  {
+    KilnMessage *again = wait_message (fixture, KILN_MESSAGE_OFFER, 1);
+
+    g_assert_true (g_bytes_equal (kiln_message_get_body (again), kiln_offer_get_bytes (offer)));
+  }
 
   terms = assign (fixture, announcement, offer, 1, 8, now_s () + 600);
   id = terms_hex (terms);
   expect_accept (fixture, terms, 0);
-  g_assert_cmpuint (count_received (fixture->requestor, KILN_MESSAGE_OFFER), ==, 1);
+  g_assert_cmpuint (count_received (fixture->requestor, KILN_MESSAGE_OFFER), ==, 2);
 
   message = wait_message (fixture, KILN_MESSAGE_RESULT, 0);
   g_test_message ("RESULT %.1f s after the announcement",
@@ -810,9 +832,6 @@ test_pause_cancel (Fixture       *fixture,
   g_autoptr(KilnTaskAnnouncement) announcement = make_announcement (fixture, &max_price, 4, 120);
   g_autoptr(KilnOffer) offer = NULL;
   g_autoptr(KilnTerms) terms = NULL;
-  g_autoptr(KilnCancelBody) cancel = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *assignment_dir = NULL;
@@ -842,11 +861,7 @@ test_pause_cancel (Fixture       *fixture,
 
   /* The requestor withdraws the assignment: the sandbox goes, without an answer. */
   assignment_dir = g_build_filename (fixture->work_dir, id, NULL);
-  cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, kiln_terms_get_digest (terms),
-                                 "The job was stopped.");
-  body = kiln_cancel_body_encode (cancel, &error);
-  g_assert_no_error (error);
-  send_to_provider (fixture, KILN_MESSAGE_CANCEL, body);
+  withdraw (fixture, terms, "The job was stopped.");
   wait_count (fixture->finished, 1);
   expected = g_strdup_printf ("%s %s", id, KILN_MARKET_REASON_CANCELLED);
   g_assert_cmpstr (g_ptr_array_index (fixture->finished, 0), ==, expected);
@@ -875,8 +890,8 @@ test_hand_back (Fixture       *fixture,
 
   announce (fixture, announcement);
   offer = wait_offer (fixture, 0);
-  /* Due in 8 s: time enough to start rendering on a busy machine. */
-  terms = assign (fixture, announcement, offer, 0, 1 << 20, now_s () + 8);
+  /* Due in 15 s: time enough to start rendering on a busy machine. */
+  terms = assign (fixture, announcement, offer, 0, 1 << 20, now_s () + 15);
   id = terms_hex (terms);
   wait.terms = id;
   expect_accept (fixture, terms, 0);
@@ -894,6 +909,79 @@ test_hand_back (Fixture       *fixture,
   g_assert_true (g_str_has_suffix (g_ptr_array_index (fixture->finished, 0),
                                    KILN_MARKET_REASON_DEADLINE));
   g_assert_cmpuint (count_received (fixture->requestor, KILN_MESSAGE_RESULT), ==, 0);
+}
+
+/* With its one lent core taken, the provider refuses terms that need another (busy) and
+ * makes no offer on a task announced meanwhile, however often; once the core is free it
+ * offers on both tasks by itself, without being asked again. */
+static void
+test_offer_when_free (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  KilnUint256 max_price = gnt_fraction (1, 1);
+  g_autoptr(KilnTaskAnnouncement) first = make_announcement (fixture, &max_price, 4, 120);
+  g_autoptr(KilnTaskAnnouncement) second = make_announcement (fixture, &max_price, 4, 120);
+  g_autoptr(KilnTaskAnnouncement) third = make_announcement (fixture, &max_price, 4, 120);
+  g_autoptr(KilnOffer) first_offer = NULL;
+  g_autoptr(KilnOffer) second_offer = NULL;
+  g_autoptr(KilnOffer) later_a = NULL;
+  g_autoptr(KilnOffer) later_b = NULL;
+  g_autoptr(KilnTerms) terms = NULL;
+  g_autoptr(KilnTerms) refused = NULL;
+  g_autoptr(KilnRejectBody) reject = NULL;
+  g_autoptr(GBytes) junk = g_bytes_new_static ("{}", 2);
+  const guint8 *a, *b;
+
+  kiln_lending_policy_set_cores (fixture->policy, 1);
+  announce (fixture, first);
+  first_offer = wait_offer (fixture, 0);
+  announce (fixture, second);
+  second_offer = wait_offer (fixture, 1);
+  g_assert_cmpuint (kiln_offer_get_max_concurrent (first_offer), ==, 1);
+
+  /* The first task takes the core; terms on the second find none free. */
+  terms = assign (fixture, first, first_offer, 0, 1 << 20, now_s () + 600);
+  expect_accept (fixture, terms, 0);
+  refused = assign (fixture, second, second_offer, 0, 8, now_s () + 600);
+  reject = expect_reject (fixture, 0);
+  g_assert_cmpstr (reject->reason, ==, KILN_MARKET_REASON_BUSY);
+  g_assert_cmpmem (reject->ref, KILN_MARKET_ID_SIZE, kiln_terms_get_digest (refused),
+                   KILN_MARKET_DIGEST_SIZE);
+  g_clear_pointer (&reject, kiln_reject_body_free);
+
+  /* A third task, announced twice while the core is taken: no offer. A malformed ASSIGN
+   * marks when the announcements before it were handled. */
+  announce (fixture, third);
+  announce (fixture, third);
+  send_to_provider (fixture, KILN_MESSAGE_ASSIGN, junk);
+  reject = expect_reject (fixture, 1);
+  g_assert_cmpstr (reject->reason, ==, KILN_MARKET_REASON_MALFORMED);
+  g_assert_cmpuint (count_received (fixture->requestor, KILN_MESSAGE_OFFER), ==, 2);
+  g_assert_cmpuint (kiln_provider_agent_get_n_running (fixture->agent), ==, 1);
+
+  /* The core comes free: offers on the second and third tasks follow by themselves. */
+  withdraw (fixture, terms, KILN_MARKET_REASON_CANCELLED);
+  later_a = wait_offer (fixture, 2);
+  later_b = wait_offer (fixture, 3);
+  a = kiln_offer_get_task_id (later_a);
+  b = kiln_offer_get_task_id (later_b);
+  g_assert_true (memcmp (a, b, KILN_MARKET_ID_SIZE) != 0);
+  g_assert_true (memcmp (a, kiln_task_announcement_get_task_id (second), KILN_MARKET_ID_SIZE) ==
+                 0 ||
+                 memcmp (a, kiln_task_announcement_get_task_id (third), KILN_MARKET_ID_SIZE) ==
+                 0);
+  g_assert_true (memcmp (b, kiln_task_announcement_get_task_id (second), KILN_MARKET_ID_SIZE) ==
+                 0 ||
+                 memcmp (b, kiln_task_announcement_get_task_id (third), KILN_MARKET_ID_SIZE) ==
+                 0);
+  g_assert_cmpuint (kiln_offer_get_max_concurrent (later_a), ==, 1);
+  g_assert_cmpuint (kiln_provider_agent_get_n_running (fixture->agent), ==, 0);
+
+  /* Each once: nothing more comes before the next marker's answer. */
+  send_to_provider (fixture, KILN_MESSAGE_ASSIGN, junk);
+  g_clear_pointer (&reject, kiln_reject_body_free);
+  reject = expect_reject (fixture, 2);
+  g_assert_cmpuint (count_received (fixture->requestor, KILN_MESSAGE_OFFER), ==, 4);
 }
 
 /* Announcements published on the DHT topic get offers too. */
@@ -993,6 +1081,8 @@ main (int   argc,
               test_dht_topic, fixture_tear_down);
   g_test_add ("/kiln/provider-agent/hand-back", Fixture, NULL, fixture_set_up, test_hand_back,
               fixture_tear_down);
+  g_test_add ("/kiln/provider-agent/offer-when-free", Fixture, NULL, fixture_set_up,
+              test_offer_when_free, fixture_tear_down);
 
   status = g_test_run ();
   kiln_test_render_tear_down (&render);

@@ -68,6 +68,12 @@ wait_for (gboolean   (*done) (gpointer data),
 /* Nodes --------------------------------------------------------------------------------- */
 
 
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
 /* Honest providers ---------------------------------------------------------------------- */
 
 typedef struct
@@ -78,6 +84,10 @@ typedef struct
   GPtrArray         *earned;     /* char *: "TERMS AMOUNT" */
   GPtrArray         *finished;   /* char *: "TERMS REASON" */
   GPtrArray         *paid;       /* char *: "TERMS TX" */
+  GPtrArray         *events;     /* char *, in order: "announced TASK", "offered TASK",
+                                  * "accepted TERMS", "finished TERMS" */
+  guint              announced;  /* TASK_ANNOUNCE messages received */
+  guint              max_running; /* the most subtasks it ran at once */
 } Lender;
 
 static void
@@ -97,6 +107,54 @@ on_finished (KilnProviderAgent *agent,
 {
   g_ptr_array_add (lender->finished, g_strdup_printf ("%s %s", terms,
                                                       reason != NULL ? reason : "done"));
+  g_ptr_array_add (lender->events, g_strdup_printf ("finished %s", terms));
+}
+
+static void
+on_offered (KilnProviderAgent *agent,
+            const char        *task,
+            const char        *requestor,
+            Lender            *lender)
+{
+  g_ptr_array_add (lender->events, g_strdup_printf ("offered %s", task));
+}
+
+static void
+on_accepted (KilnProviderAgent *agent,
+             const char        *terms,
+             const char        *requestor,
+             const char        *frames,
+             Lender            *lender)
+{
+  g_ptr_array_add (lender->events, g_strdup_printf ("accepted %s", terms));
+}
+
+static void
+on_n_running (KilnProviderAgent *agent,
+              GParamSpec        *pspec,
+              Lender            *lender)
+{
+  lender->max_running = MAX (lender->max_running, kiln_provider_agent_get_n_running (agent));
+}
+
+/* Beside the agent's own handler: which announcements reached the provider, and when. */
+static void
+on_lender_announce (KilnEngine     *engine,
+                    KilnEnginePeer *peer,
+                    KilnMessage    *message,
+                    gpointer        user_data)
+{
+  Lender *lender = user_data;
+  g_autoptr(KilnTaskAnnouncement) announcement = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *task = NULL;
+
+  announcement = kiln_market_announce_body_decode (kiln_message_get_body (message), now_s (),
+                                                   &error);
+  g_assert_no_error (error);
+  task = kiln_market_id_to_hex (kiln_task_announcement_get_task_id (announcement));
+  lender->announced++;
+  g_ptr_array_add (lender->events, g_strdup_printf ("announced %s", task));
 }
 
 static void
@@ -123,9 +181,15 @@ lender_new (KilnProvider *provider)
   lender->earned = g_ptr_array_new_with_free_func (g_free);
   lender->finished = g_ptr_array_new_with_free_func (g_free);
   lender->paid = g_ptr_array_new_with_free_func (g_free);
+  lender->events = g_ptr_array_new_with_free_func (g_free);
   g_signal_connect (lender->agent, "paid", G_CALLBACK (on_lender_paid), lender);
   g_signal_connect (lender->agent, "earned", G_CALLBACK (on_earned), lender);
   g_signal_connect (lender->agent, "finished", G_CALLBACK (on_finished), lender);
+  g_signal_connect (lender->agent, "offered", G_CALLBACK (on_offered), lender);
+  g_signal_connect (lender->agent, "accepted", G_CALLBACK (on_accepted), lender);
+  g_signal_connect (lender->agent, "notify::n-running", G_CALLBACK (on_n_running), lender);
+  kiln_engine_add_message_handler (lender->node->engine, KILN_MESSAGE_TASK_ANNOUNCE,
+                                   on_lender_announce, lender, NULL);
   g_assert_true (kiln_provider_agent_start (lender->agent, &error));
   g_assert_no_error (error);
   return lender;
@@ -141,6 +205,7 @@ lender_free (Lender *lender)
   g_ptr_array_unref (lender->earned);
   g_ptr_array_unref (lender->finished);
   g_ptr_array_unref (lender->paid);
+  g_ptr_array_unref (lender->events);
   g_free (lender->work_dir);
   g_free (lender);
 }
@@ -162,12 +227,6 @@ typedef struct
   char        *blend;
   char        *output;
 } Cheat;
-
-static gint64
-now_s (void)
-{
-  return g_get_real_time () / G_USEC_PER_SEC;
-}
 
 static void
 send_to (KilnTestEngine              *node,
@@ -486,11 +545,9 @@ make_settings (JobFixture    *fixture,
 }
 
 static KilnRenderJob *
-make_job (JobFixture    *fixture,
-          const char *frames,
-          guint       n_subtasks)
+make_job_with (JobFixture                  *fixture,
+               const KilnRenderJobSettings *settings)
 {
-  g_autoptr(KilnRenderJobSettings) settings = make_settings (fixture, frames, n_subtasks);
   g_autoptr(GError) error = NULL;
   KilnUint256 balance;
   KilnRenderJob *job;
@@ -502,6 +559,16 @@ make_job (JobFixture    *fixture,
   g_assert_nonnull (job);
   g_signal_connect (job, "frame-ready", G_CALLBACK (on_frame_ready), fixture);
   return job;
+}
+
+static KilnRenderJob *
+make_job (JobFixture    *fixture,
+          const char *frames,
+          guint       n_subtasks)
+{
+  g_autoptr(KilnRenderJobSettings) settings = make_settings (fixture, frames, n_subtasks);
+
+  return make_job_with (fixture, settings);
 }
 
 static void
@@ -1011,12 +1078,12 @@ typedef struct
 {
   Lender *lender;
   guint   n;
-} PaidWait;
+} LenderWait;
 
 static gboolean
 on_paid_count (gpointer data)
 {
-  PaidWait *wait = data;
+  LenderWait *wait = data;
 
   return wait->lender->paid->len >= wait->n;
 }
@@ -1090,14 +1157,374 @@ test_paid (JobFixture    *fixture,
   g_assert_false (kiln_uint256_is_zero (&owed_b));
 
   /* Each provider heard which transaction paid it. */
-  wait_for (on_paid_count, &(PaidWait) { a, 1 }, "the first provider to hear of its payment");
-  wait_for (on_paid_count, &(PaidWait) { b, 1 }, "the second provider to hear of its payment");
+  wait_for (on_paid_count, &(LenderWait) { a, 1 }, "the first provider to hear of its payment");
+  wait_for (on_paid_count, &(LenderWait) { b, 1 }, "the second provider to hear of its payment");
 
   kiln_test_assert_finalize_soon (g_steal_pointer (&job));
   lender_free (a);
   lender_free (b);
   wallet_free (wallet);
   fixture_teardown (&chain, NULL);
+}
+
+static gboolean
+monitor_is_busy (gpointer data)
+{
+  return !kiln_idle_monitor_get_idle (data);
+}
+
+/* The position of @event in @lender's events, or -1. */
+static int
+find_event (Lender     *lender,
+            const char *event)
+{
+  for (guint i = 0; i < lender->events->len; i++)
+    if (g_str_equal (g_ptr_array_index (lender->events, i), event))
+      return i;
+  return -1;
+}
+
+static char *
+task_hex (KilnRenderJob *job)
+{
+  return kiln_market_id_to_hex (kiln_render_job_get_task_id (job));
+}
+
+static gboolean
+job_waits_paying (gpointer data)
+{
+  KilnRenderJob **jobs = data;
+
+  return job_paying (jobs[0]) && job_paying (jobs[1]);
+}
+
+/* The only provider is busy with another job when a task is announced: with its one core
+ * taken it makes no offer then, and offers by itself as soon as the core is free. The job is
+ * not announced again meanwhile, so nothing else can bring the offer. */
+static void
+test_busy_provider (JobFixture    *fixture,
+                    gconstpointer  user_data)
+{
+  Lender *lender = lender_new (fixture->provider);
+  g_autoptr(KilnRenderJobSettings) settings = make_settings (fixture, "1", 0);
+  g_autoptr(KilnRenderJob) first = NULL;
+  g_autoptr(KilnRenderJob) second = NULL;
+  g_autofree char *first_finished = NULL;
+  g_autofree char *second_announced = NULL;
+  g_autofree char *second_offered = NULL;
+  g_autofree char *task = NULL;
+  int finished_at, announced_at, offered_at;
+  KilnAddress provider;
+
+  kiln_test_engine_link (fixture->requestor, lender->node);
+
+  /* More samples than the scene's: the first job keeps the core for a few seconds. */
+  settings->samples = 64;
+  first = make_job_with (fixture, settings);
+  start_job (first);
+  wait_for (job_rendering, first, "the first job's subtask to be accepted");
+
+  second = make_job (fixture, "2", 0);
+  kiln_render_job_set_announce_intervals (second, 600 * 1000, 600 * 1000);
+  start_job (second);
+  task = task_hex (second);
+  wait_for (job_waits_paying, (KilnRenderJob *[]) { first, second },
+            "both jobs to reach “paying”");
+  dump_events (second);
+
+  /* The announcement came while the first subtask ran; the offer once it had finished. */
+  g_assert_cmpuint (lender->finished->len, ==, 2);
+  first_finished = g_strdup_printf ("finished %.64s",
+                                    (const char *) g_ptr_array_index (lender->finished, 0));
+  second_announced = g_strdup_printf ("announced %s", task);
+  second_offered = g_strdup_printf ("offered %s", task);
+  finished_at = find_event (lender, first_finished);
+  announced_at = find_event (lender, second_announced);
+  offered_at = find_event (lender, second_offered);
+  g_assert_cmpint (announced_at, >=, 0);
+  g_assert_cmpint (finished_at, >, announced_at);
+  g_assert_cmpint (offered_at, >, finished_at);
+  /* Announced once: no repetition brought the offer. */
+  for (guint i = announced_at + 1; i < lender->events->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (lender->events, i), !=, second_announced);
+  /* One core lent, one subtask at a time. */
+  g_assert_cmpuint (lender->max_running, ==, 1);
+
+  g_assert_true (kiln_render_job_get_subtask_provider (second, 0, &provider));
+  g_assert_true (kiln_address_equal (&provider, kiln_test_engine_address (lender->node)));
+  assert_frame_matches (fixture, 2);
+
+  kiln_test_assert_finalize_soon (g_steal_pointer (&first));
+  kiln_test_assert_finalize_soon (g_steal_pointer (&second));
+  lender_free (lender);
+}
+
+static gboolean
+announced_enough (gpointer data)
+{
+  LenderWait *wait = data;
+
+  return wait->lender->announced >= wait->n;
+}
+
+/* The only provider's computer is in use when the task is announced, so it makes no offer.
+ * While its subtask waits, the job announces the task again, less and less often, until the
+ * provider, idle again, answers; its message rate stays far within the provider's limits. */
+static void
+test_reannounce (JobFixture    *fixture,
+                 gconstpointer  user_data)
+{
+  Lender *lender = lender_new (fixture->provider);
+  g_autoptr(KilnRenderJob) job = NULL;
+  KilnMessageGuard *guard = kiln_engine_get_message_guard (lender->node->engine);
+  gint64 start, waited_ms;
+  guint most;
+
+  kiln_test_engine_link (fixture->requestor, lender->node);
+  fake_mutter_user_active (fixture->services);
+  kiln_test_wait_until (monitor_is_busy, fixture->monitor);
+
+  job = make_job (fixture, "1", 0);
+  /* Announced again after 0.1 s, 0.2 s, 0.4 s, then every 0.8 s. */
+  kiln_render_job_set_announce_intervals (job, 100, 800);
+  g_assert_cmpuint (kiln_render_job_get_announce_interval (job), ==, 100);
+  g_assert_cmpuint (kiln_render_job_get_announce_max_interval (job), ==, 800);
+  start = g_get_monotonic_time ();
+  start_job (job);
+  wait_for (announced_enough, &(LenderWait) { lender, 5 }, "the task to be announced again");
+  for (guint i = 0; i < lender->events->len; i++)
+    g_assert_false (g_str_has_prefix (g_ptr_array_index (lender->events, i), "offered "));
+  g_assert_cmpint (kiln_render_job_get_state (job), ==, KILN_RENDER_JOB_STATE_ANNOUNCING);
+
+  fake_mutter_set_idletime (fixture->services, 10 * 60 * 1000);
+  kiln_test_wait_until (monitor_is_idle, fixture->monitor);
+  wait_paying (job);
+  waited_ms = (g_get_monotonic_time () - start) / 1000;
+  assert_frame_matches (fixture, 1);
+
+  /* The waits doubled: the first announcement, three growing repetitions, then at most one
+   * every 0.8 s (and one more, the clocks being what they are). Without backing off there
+   * would be one every 0.1 s. */
+  most = 1 + 3 + waited_ms / 800 + 1;
+  g_test_message ("%u announcements in %" G_GINT64_FORMAT " ms", lender->announced, waited_ms);
+  g_assert_cmpuint (lender->announced, <=, most);
+  g_assert_cmpuint (kiln_message_guard_get_score (guard,
+                                                  kiln_test_engine_address (fixture->requestor)),
+                    ==, 0);
+
+  kiln_test_assert_finalize_soon (g_steal_pointer (&job));
+  lender_free (lender);
+}
+
+typedef struct
+{
+  KilnProvider *provider;
+  guint         n;
+} PausedWait;
+
+static gboolean
+runs_paused (gpointer data)
+{
+  PausedWait *wait = data;
+  g_autoptr(GPtrArray) runs = kiln_provider_dup_runs (wait->provider);
+  guint paused = 0;
+
+  for (guint i = 0; i < runs->len; i++)
+    paused += kiln_provider_is_run_paused (wait->provider, g_ptr_array_index (runs, i));
+  return paused >= wait->n;
+}
+
+/* The app stops and starts again (a new engine over the same key and store), and loads job
+ * @id while its engine starts, before any provider can be linked again. */
+static KilnRenderJob *
+restart_and_load (JobFixture *fixture,
+                  const char *id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  KilnRenderJob *job;
+
+  kiln_test_engine_stop (fixture->requestor);
+  kiln_test_engine_reopen (fixture->requestor);
+  kiln_render_job_load_async (fixture->requestor->engine, render.blender, render.sandbox, NULL,
+                              id, NULL, kiln_test_store_result, &result);
+  kiln_test_wait_result (&result);
+  job = kiln_render_job_load_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (job);
+  g_signal_connect (job, "frame-ready", G_CALLBACK (on_frame_ready), fixture);
+  kiln_test_engine_start (fixture->requestor, NULL);
+  return job;
+}
+
+/* The terms digest (hex) of the assignment of @job to @provider; there must be exactly one. */
+static char *
+assignment_to (KilnRenderJob     *job,
+               const KilnAddress *provider)
+{
+  g_autoptr(GPtrArray) assignments = kiln_render_job_get_assignments (job);
+  char *terms = NULL;
+
+  for (guint i = 0; i < assignments->len; i++)
+    {
+      const KilnJobAssignmentRecord *record = g_ptr_array_index (assignments, i);
+
+      if (!kiln_address_equal (&record->provider, provider))
+        continue;
+      g_assert_null (terms);
+      terms = kiln_market_id_to_hex (record->terms_digest);
+    }
+  g_assert_nonnull (terms);
+  return terms;
+}
+
+/* The assignment with terms @terms (hex) was withdrawn, unpaid. */
+static void
+assert_withdrawn (KilnRenderJob *job,
+                  const char    *terms)
+{
+  g_autoptr(GPtrArray) assignments = kiln_render_job_get_assignments (job);
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < assignments->len; i++)
+    {
+      const KilnJobAssignmentRecord *record = g_ptr_array_index (assignments, i);
+      g_autofree char *hex = kiln_market_id_to_hex (record->terms_digest);
+
+      if (!g_str_equal (hex, terms))
+        continue;
+      found = TRUE;
+      g_assert_cmpint (record->state, ==, KILN_ASSIGNMENT_CANCELLED);
+      g_assert_true (kiln_uint256_is_zero (&record->owed));
+      g_assert_cmpint (record->payment_id, ==, 0);
+    }
+  g_assert_true (found);
+}
+
+/* The app stops while a provider has a subtask, and that provider never comes back. Once
+ * loaded again, the job withdraws the assignment at once, without waiting for it: another
+ * provider renders the frame, and the gone one is paid nothing. */
+static void
+test_reload_provider_gone (JobFixture    *fixture,
+                           gconstpointer  user_data)
+{
+  Lender *gone = lender_new (fixture->provider);
+  Lender *other = NULL;
+  g_autoptr(KilnRenderJob) job = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *withdrawn = NULL;
+  KilnAddress gone_address = *kiln_test_engine_address (gone->node);
+  KilnAddress provider;
+
+  kiln_test_engine_link (fixture->requestor, gone->node);
+  job = make_job (fixture, "1", 0);
+  start_job (job);
+  wait_for (job_rendering, job, "the subtask to be accepted");
+  id = g_strdup (kiln_render_job_get_id (job));
+  withdrawn = assignment_to (job, &gone_address);
+
+  /* The app stops; the provider goes for good, having earned nothing. */
+  kiln_test_assert_finalize_soon (g_steal_pointer (&job));
+  g_assert_cmpuint (gone->earned->len, ==, 0);
+  lender_free (gone);
+
+  job = restart_and_load (fixture, id);
+  g_assert_cmpint (kiln_render_job_get_subtask_state (job, 0), ==, KILN_SUBTASK_STATE_PENDING);
+  assert_withdrawn (job, withdrawn);
+
+  other = lender_new (fixture->provider);
+  kiln_test_engine_link (fixture->requestor, other->node);
+  wait_paying (job);
+  assert_frame_matches (fixture, 1);
+
+  g_assert_true (kiln_render_job_get_subtask_provider (job, 0, &provider));
+  g_assert_true (kiln_address_equal (&provider, kiln_test_engine_address (other->node)));
+  assert_withdrawn (job, withdrawn);
+  g_assert_cmpuint (count_assignments (job, 0, KILN_ASSIGNMENT_CANCELLED), ==, 1);
+  wait_for (earned_enough, &(Earnings) { other, NULL, 1 }, "the approval");
+  assert_owed_matches (job, other->earned);
+
+  kiln_test_assert_finalize_soon (g_steal_pointer (&job));
+  lender_free (other);
+}
+
+typedef struct
+{
+  KilnTestEngine *node;
+  KilnTestEngine *peer;
+} PeerPair;
+
+static gboolean
+linked_again (gpointer data)
+{
+  PeerPair *pair = data;
+
+  return kiln_test_engine_is_linked (pair->node, pair->peer);
+}
+
+static void
+use_computer (KilnProviderAgent *agent,
+              const char        *terms,
+              const char        *requestor,
+              const char        *frames,
+              JobFixture        *fixture)
+{
+  fake_mutter_user_active (fixture->services);
+}
+
+/* The app stops while a provider renders a subtask (paused: the computer is in use, so it
+ * cannot finish). The job, loaded again while the provider is away, withdraws the work at
+ * once; the provider is told as soon as it is linked again, and stops. Idle again, it gets
+ * the frame under the job's new announcement. */
+static void
+test_reload_provider_back (JobFixture    *fixture,
+                           gconstpointer  user_data)
+{
+  Lender *lender = lender_new (fixture->provider);
+  g_autoptr(KilnRenderJob) job = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *terms = NULL;
+  g_autofree char *told = NULL;
+  gulong handler;
+
+  kiln_test_engine_link (fixture->requestor, lender->node);
+  /* The person comes back as soon as the provider has taken the work. */
+  handler = g_signal_connect (lender->agent, "accepted", G_CALLBACK (use_computer), fixture);
+  job = make_job (fixture, "1", 0);
+  start_job (job);
+  kiln_test_wait_until (runs_paused, &(PausedWait) { fixture->provider, 1 });
+  g_signal_handler_disconnect (lender->agent, handler);
+  g_assert_cmpint (kiln_render_job_get_subtask_state (job, 0), ==, KILN_SUBTASK_STATE_RENDERING);
+  id = g_strdup (kiln_render_job_get_id (job));
+  terms = assignment_to (job, kiln_test_engine_address (lender->node));
+
+  kiln_test_assert_finalize_soon (g_steal_pointer (&job));
+  job = restart_and_load (fixture, id);
+  kiln_render_job_set_announce_intervals (job, 100, 800);
+  g_assert_cmpint (kiln_render_job_get_subtask_state (job, 0), ==, KILN_SUBTASK_STATE_PENDING);
+  assert_withdrawn (job, terms);
+  /* Nobody could be told yet. */
+  g_assert_cmpuint (lender->finished->len, ==, 0);
+
+  /* Back (the restarted node dials the peers it knew): told of the withdrawal, it stops the
+   * paused render. */
+  wait_for (linked_again, &(PeerPair) { fixture->requestor, lender->node },
+            "the provider to be linked again");
+  wait_for (lender_stopped, lender, "the withdrawal to reach the provider");
+  told = g_strdup_printf ("%s %s", terms, KILN_MARKET_REASON_CANCELLED);
+  g_assert_cmpstr (g_ptr_array_index (lender->finished, 0), ==, told);
+
+  /* Idle again, it answers the job's next announcement. */
+  fake_mutter_set_idletime (fixture->services, 10 * 60 * 1000);
+  kiln_test_wait_until (monitor_is_idle, fixture->monitor);
+  wait_paying (job);
+  assert_frame_matches (fixture, 1);
+  assert_withdrawn (job, terms);
+  wait_for (earned_enough, &(Earnings) { lender, NULL, 1 }, "the approval");
+  assert_owed_matches (job, lender->earned);
+
+  kiln_test_assert_finalize_soon (g_steal_pointer (&job));
+  lender_free (lender);
 }
 
 /* Set-up ------------------------------------------------------------------------------- */
@@ -1180,6 +1607,14 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/kiln/render-job/paid", JobFixture, NULL, fixture_set_up, test_paid,
               fixture_tear_down);
+  g_test_add ("/kiln/render-job/busy-provider-offers-later", JobFixture, NULL, fixture_set_up,
+              test_busy_provider, fixture_tear_down);
+  g_test_add ("/kiln/render-job/reannounce", JobFixture, NULL, fixture_set_up,
+              test_reannounce, fixture_tear_down);
+  g_test_add ("/kiln/render-job/reload-provider-gone", JobFixture, NULL, fixture_set_up,
+              test_reload_provider_gone, fixture_tear_down);
+  g_test_add ("/kiln/render-job/reload-provider-back", JobFixture, NULL, fixture_set_up,
+              test_reload_provider_back, fixture_tear_down);
 
   status = g_test_run ();
   wallet_test_cleanup ();

@@ -2,8 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * kiln-provider-agent.c: the object, offers, cancellations, approvals and payments.
+ * kiln-provider-agent.c: the object, its status for the lending panel, starting, stopping.
+ * kiln-provider-agent-offers.c: announcements, offers, and announcements waiting for cores.
  * kiln-provider-agent-work.c: one assignment from ASSIGN to RESULT.
+ * kiln-provider-agent-settle.c: cancellations, refused results, approvals and payments.
  */
 #pragma once
 
@@ -23,7 +25,17 @@ typedef struct
   KilnOffer            *offer;
   guint                 running;     /* its assignments not finished */
   guint64               serial;      /* order of offering, to forget the oldest first */
+  gboolean              dropped;     /* the requestor let the offer go (terms refused, work
+                                      * given back or withdrawn): the next announcement of
+                                      * the task is answered anew */
 } KilnAgentOffer;
+
+/* An announcement turned down for want of free cores, offered on once cores free up. */
+typedef struct
+{
+  KilnTaskAnnouncement *announcement;
+  gint64                until;       /* Unix seconds: forgotten then */
+} KilnAgentWaiting;
 
 typedef enum
 {
@@ -96,6 +108,8 @@ struct _KilnProviderAgent
   gulong             state_id;        /* engine notify::state */
   gulong             connected_id;    /* engine ::peer-connected */
   gulong             handed_back_id;  /* provider ::handed-back */
+  gulong             lending_id;      /* provider notify::state */
+  gulong             cores_id;        /* policy notify::cores */
 
   KilnDht           *dht;             /* subscribed to, while the engine runs */
   GCancellable      *dht_cancellable;
@@ -104,6 +118,8 @@ struct _KilnProviderAgent
 
   GHashTable        *offers;          /* task ID hex → KilnAgentOffer */
   guint64            offer_serial;
+  GPtrArray         *waiting;         /* KilnAgentWaiting, oldest first, one per task */
+  guint              waiting_id;      /* idle: offering on them again */
   GHashTable        *assignments;     /* terms hex → KilnAssignment, running */
   GHashTable        *delivered;       /* terms hex → KilnTerms: results sent, not approved */
   GPtrArray         *earnings;        /* KilnEarning */
@@ -117,8 +133,6 @@ struct _KilnProviderAgent
 };
 
 /* kiln-provider-agent.c */
-KilnAgentOffer *kiln_provider_agent_lookup_offer  (KilnProviderAgent *self,
-                                                   const guint8      *task_id);
 void            kiln_provider_agent_send          (KilnProviderAgent *self,
                                                    const KilnAddress *to,
                                                    KilnMessageType    type,
@@ -137,7 +151,69 @@ void            kiln_provider_agent_emit_finished (KilnProviderAgent *self,
 /* ::accepted */
 void            kiln_provider_agent_emit_accepted (KilnProviderAgent *self,
                                                    KilnAssignment    *assignment);
+/* ::offered, ::earned, ::paid */
+void            kiln_provider_agent_emit_offered  (KilnProviderAgent *self,
+                                                   const char        *task,
+                                                   const char        *requestor);
+void            kiln_provider_agent_emit_earned   (KilnProviderAgent *self,
+                                                   const char        *terms,
+                                                   const char        *amount);
+void            kiln_provider_agent_emit_paid     (KilnProviderAgent *self,
+                                                   const char        *terms,
+                                                   const char        *tx_hash);
 gint64          kiln_provider_agent_now           (void);
+
+/* kiln-provider-agent-offers.c */
+void            kiln_agent_offer_free             (KilnAgentOffer    *offered);
+void            kiln_agent_waiting_free           (KilnAgentWaiting  *waiting);
+/* Follows the engine (its state, for the DHT topic; peers that connect, for announcements
+ * waiting for them) and the lending policy (cores and lending coming back). */
+void            kiln_provider_agent_start_offering (KilnProviderAgent *self);
+/* Stops following them and forgets the announcements that waited. */
+void            kiln_provider_agent_stop_offering (KilnProviderAgent *self);
+void            kiln_provider_agent_on_task_announce (KilnEngine     *engine,
+                                                      KilnEnginePeer *peer,
+                                                      KilnMessage    *message,
+                                                      gpointer        user_data);
+KilnAgentOffer *kiln_provider_agent_lookup_offer  (KilnProviderAgent *self,
+                                                   const guint8      *task_id);
+/* The cores lent and not taken by a running assignment. */
+guint           kiln_provider_agent_get_free_cores (KilnProviderAgent *self);
+/* The requestor no longer holds this node's offer on the task with ID @task_hex (it was
+ * refused terms or given work back): the next announcement gets a new offer, and with
+ * @when_free one is made without waiting for it, as soon as cores free up. */
+void            kiln_provider_agent_drop_offer    (KilnProviderAgent *self,
+                                                   const char        *task_hex,
+                                                   gboolean           when_free);
+/* Cores or lending came back: announcements turned down for want of them are looked at
+ * again (from the main loop, once). */
+void            kiln_provider_agent_room_freed    (KilnProviderAgent *self);
+/* @requestor withdrew the task @task_id: its offer (when nothing of it runs here) and an
+ * announcement of it waiting for cores are forgotten. */
+void            kiln_provider_agent_forget_task   (KilnProviderAgent *self,
+                                                   const guint8      *task_id,
+                                                   const KilnAddress *requestor);
+
+/* kiln-provider-agent-settle.c */
+void            kiln_provider_agent_on_cancel     (KilnEngine        *engine,
+                                                   KilnEnginePeer    *peer,
+                                                   KilnMessage       *message,
+                                                   gpointer           user_data);
+void            kiln_provider_agent_on_reject     (KilnEngine        *engine,
+                                                   KilnEnginePeer    *peer,
+                                                   KilnMessage       *message,
+                                                   gpointer           user_data);
+void            kiln_provider_agent_on_approve    (KilnEngine        *engine,
+                                                   KilnEnginePeer    *peer,
+                                                   KilnMessage       *message,
+                                                   gpointer           user_data);
+void            kiln_provider_agent_on_payment    (KilnEngine        *engine,
+                                                   KilnEnginePeer    *peer,
+                                                   KilnMessage       *message,
+                                                   gpointer           user_data);
+/* The provider handed a render back: paused at its deadline, or lending switched off. */
+void            kiln_provider_agent_on_handed_back (KilnProviderAgent *self,
+                                                    KilnRenderRun     *run);
 
 /* kiln-provider-agent-work.c */
 void            kiln_provider_agent_on_assign     (KilnEngine        *engine,

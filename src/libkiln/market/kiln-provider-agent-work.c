@@ -159,6 +159,9 @@ kiln_assignment_end (KilnAssignment    *assignment,
       break;
     }
 
+  /* A requestor told of failed or given-back work drops the offer it was made on. */
+  if (how == KILN_ASSIGNMENT_END_REJECT || how == KILN_ASSIGNMENT_END_CANCEL)
+    kiln_provider_agent_drop_offer (self, assignment->task_hex, FALSE);
   offered = g_hash_table_lookup (self->offers, assignment->task_hex);
   if (offered != NULL && offered->running > 0)
     offered->running--;
@@ -171,6 +174,8 @@ kiln_assignment_end (KilnAssignment    *assignment,
   kiln_provider_agent_emit_finished (self, assignment->terms_hex,
                                      how == KILN_ASSIGNMENT_END_RESULT ? NULL : reason);
   assignment->agent = NULL;
+  /* Its cores are free: tasks that waited for them get their offers. */
+  kiln_provider_agent_room_freed (self);
 }
 
 /* Ends @assignment with a REJECT whose text is @error's message. */
@@ -334,6 +339,9 @@ check_assignment (KilnProviderAgent  *self,
   if (offered->running >= kiln_offer_get_max_concurrent (offered->offer))
     return refuse (error, reason, KILN_MARKET_REASON_BUSY,
                    _("This provider already runs as many of the task’s subtasks as it offered."));
+  if (kiln_provider_agent_get_free_cores (self) < kiln_terms_get_cores (terms))
+    return refuse (error, reason, KILN_MARKET_REASON_BUSY,
+                   _("The cores this computer lends are all taken by other work now."));
 
   *offered_out = offered;
   return TRUE;
@@ -447,6 +455,17 @@ kiln_provider_agent_on_assign (KilnEngine     *engine,
       g_info ("Refusing the assignment %s (%s): %s", terms_hex, reason, error->message);
       kiln_provider_agent_send_reject (self, author, kiln_terms_get_digest (assign->terms),
                                        reason, error->message);
+      /* The requestor drops the offer the terms were made on; when only the cores were
+       * missing, a new one follows as soon as they are free. */
+      if (kiln_address_equal (kiln_terms_get_requestor (assign->terms), author))
+        {
+          g_autofree char *task_hex = NULL;
+
+          task_hex = kiln_market_id_to_hex (kiln_terms_get_task_id (assign->terms));
+          kiln_provider_agent_drop_offer (self, task_hex,
+                                          g_strcmp0 (reason, KILN_MARKET_REASON_BUSY) == 0 &&
+                                          kiln_provider_can_start_work (self->provider));
+        }
       return;
     }
 

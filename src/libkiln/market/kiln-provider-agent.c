@@ -1,19 +1,15 @@
-/* kiln-provider-agent.c: a lending node's side of the market
+/* kiln-provider-agent.c: a lending node's side of the market: the object, its status for the
+ * lending panel, starting and stopping
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include <glib/gi18n-lib.h>
 
-#include "kiln-dht-record.h"
 #include "kiln-provider-agent-private.h"
-
-/* Announcements from the DHT kept while their requestor is not connected yet. */
-#define MAX_PENDING 64
 
 enum {
   PROP_0,
@@ -59,14 +55,6 @@ void
 kiln_earning_free (KilnEarning *earning)
 {
   g_free (earning);
-}
-
-static void
-agent_offer_free (KilnAgentOffer *offered)
-{
-  g_clear_object (&offered->announcement);
-  g_clear_object (&offered->offer);
-  g_free (offered);
 }
 
 gint64
@@ -236,425 +224,28 @@ kiln_provider_agent_emit_accepted (KilnProviderAgent *self,
                  assignment->requestor_string, frames);
 }
 
-/* Offers -------------------------------------------------------------------------------- */
-
-KilnAgentOffer *
-kiln_provider_agent_lookup_offer (KilnProviderAgent *self,
-                                  const guint8      *task_id)
+void
+kiln_provider_agent_emit_offered (KilnProviderAgent *self,
+                                  const char        *task,
+                                  const char        *requestor)
 {
-  g_autofree char *hex = kiln_market_id_to_hex (task_id);
-
-  return g_hash_table_lookup (self->offers, hex);
+  g_signal_emit (self, signals[SIGNAL_OFFERED], 0, task, requestor);
 }
 
-/* Forgets expired offers with nothing running, then the oldest idle ones while there are
- * too many. */
-static void
-prune_offers (KilnProviderAgent *self,
-              gint64             now)
+void
+kiln_provider_agent_emit_earned (KilnProviderAgent *self,
+                                 const char        *terms,
+                                 const char        *amount)
 {
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->offers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      KilnAgentOffer *offered = value;
-
-      if (offered->running == 0 &&
-          kiln_task_announcement_get_deadline (offered->announcement) <= now)
-        g_hash_table_iter_remove (&iter);
-    }
-
-  while (g_hash_table_size (self->offers) >= KILN_PROVIDER_AGENT_MAX_OFFERS)
-    {
-      gpointer oldest_key = NULL;
-      KilnAgentOffer *oldest = NULL;
-      gpointer key;
-
-      g_hash_table_iter_init (&iter, self->offers);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          KilnAgentOffer *offered = value;
-
-          if (offered->running == 0 && (oldest == NULL || offered->serial < oldest->serial))
-            {
-              oldest = offered;
-              oldest_key = key;
-            }
-        }
-      if (oldest == NULL)
-        break;
-      g_hash_table_remove (self->offers, oldest_key);
-    }
+  g_signal_emit (self, signals[SIGNAL_EARNED], 0, terms, amount);
 }
 
-static KilnProviderCapabilities *
-get_capabilities (KilnProviderAgent        *self,
-                  KilnProviderCapabilities *capabilities)
+void
+kiln_provider_agent_emit_paid (KilnProviderAgent *self,
+                               const char        *terms,
+                               const char        *tx_hash)
 {
-  /* Kiln renders with Cycles on the CPU, whatever the scene's own engine. */
-  static const char * const engines[] = { "CYCLES", NULL };
-  guint patch;
-
-  memset (capabilities, 0, sizeof *capabilities);
-  kiln_blender_get_version_numbers (self->blender, &capabilities->blender_major,
-                                    &capabilities->blender_minor, &patch);
-  capabilities->engines = engines;
-  capabilities->benchmark_score = kiln_blender_get_benchmark_score (self->blender);
-  capabilities->benchmark_threads = kiln_blender_get_benchmark_threads (self->blender);
-  capabilities->max_concurrent = 0;
-  return capabilities;
-}
-
-/* Decides on @announcement and sends the offer to its requestor, who must be connected.
- * From the DHT (@from_dht), an announcement whose requestor is not connected yet waits for
- * the link. */
-static void
-consider_announcement (KilnProviderAgent    *self,
-                       KilnTaskAnnouncement *announcement,
-                       gboolean              from_dht)
-{
-  const KilnAddress *requestor = kiln_task_announcement_get_requestor (announcement);
-  const guint8 *task_id = kiln_task_announcement_get_task_id (announcement);
-  g_autofree char *task_hex = kiln_market_id_to_hex (task_id);
-  KilnProviderCapabilities capabilities;
-  KilnEnginePeer *peer;
-  KilnAgentOffer *offered;
-  g_autoptr(KilnOffer) offer = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 now = kiln_provider_agent_now ();
-
-  if (kiln_address_equal (requestor, kiln_engine_get_address (self->engine)))
-    return;
-
-  offered = g_hash_table_lookup (self->offers, task_hex);
-  if (offered != NULL &&
-      memcmp (kiln_offer_get_announcement (offered->offer),
-              kiln_task_announcement_get_digest (announcement), KILN_MARKET_DIGEST_SIZE) == 0 &&
-      kiln_offer_get_expires (offered->offer) > now)
-    return;   /* already answered, and the offer stands */
-
-  if (!kiln_provider_can_start_work (self->provider))
-    {
-      g_debug ("No offer for task %s: %s", task_hex,
-               kiln_provider_get_status (self->provider));
-      return;
-    }
-
-  peer = kiln_engine_lookup_peer (self->engine, requestor);
-  if (peer == NULL || !kiln_engine_peer_get_connected (peer))
-    {
-      if (from_dht)
-        {
-          if (self->pending->len >= MAX_PENDING)
-            g_ptr_array_remove_index (self->pending, 0);
-          g_ptr_array_add (self->pending, g_object_ref (announcement));
-        }
-      return;
-    }
-
-  offer = kiln_offer_propose (announcement, kiln_provider_get_policy (self->provider),
-                              get_capabilities (self, &capabilities),
-                              kiln_engine_get_key (self->engine), now,
-                              KILN_PROVIDER_AGENT_OFFER_LIFETIME, &error);
-  if (offer == NULL)
-    {
-      g_debug ("No offer for task %s: %s", task_hex, error->message);
-      return;
-    }
-
-  if (offered == NULL)
-    {
-      prune_offers (self, now);
-      offered = g_new0 (KilnAgentOffer, 1);
-      g_hash_table_insert (self->offers, g_strdup (task_hex), offered);
-    }
-  g_set_object (&offered->announcement, announcement);
-  g_set_object (&offered->offer, offer);
-  offered->serial = ++self->offer_serial;
-
-  g_info ("Offering on task %s", task_hex);
-  kiln_provider_agent_send (self, requestor, KILN_MESSAGE_OFFER, kiln_offer_get_bytes (offer));
-  {
-    g_autofree char *requestor_string = kiln_address_to_string (requestor);
-
-    g_signal_emit (self, signals[SIGNAL_OFFERED], 0, task_hex, requestor_string);
-  }
-}
-
-static void
-on_task_announce (KilnEngine     *engine,
-                  KilnEnginePeer *peer,
-                  KilnMessage    *message,
-                  gpointer        user_data)
-{
-  KilnProviderAgent *self = user_data;
-  g_autoptr(KilnTaskAnnouncement) announcement = NULL;
-  g_autoptr(GError) error = NULL;
-
-  announcement = kiln_market_announce_body_decode (kiln_message_get_body (message),
-                                                   kiln_provider_agent_now (), &error);
-  if (announcement == NULL)
-    {
-      g_debug ("Ignoring a task announcement from %s: %s",
-               kiln_engine_peer_get_address_string (peer), error->message);
-      return;
-    }
-  consider_announcement (self, announcement, FALSE);
-}
-
-/* The DHT topic ------------------------------------------------------------------------- */
-
-static void
-on_topic_record (KilnDht             *dht,
-                 const KilnDhtRecord *record,
-                 gpointer             user_data)
-{
-  KilnProviderAgent *self = user_data;
-  g_autoptr(KilnTaskAnnouncement) announcement = NULL;
-  g_autoptr(GError) error = NULL;
-
-  announcement = kiln_market_announce_body_decode (record->payload, kiln_provider_agent_now (),
-                                                   &error);
-  if (announcement == NULL)
-    {
-      g_debug ("Ignoring a task record: %s", error->message);
-      return;
-    }
-  /* Only the requestor publishes its own tasks. */
-  if (!kiln_address_equal (&record->author, kiln_task_announcement_get_requestor (announcement)))
-    {
-      g_debug ("Ignoring a task record published by another node than its requestor");
-      return;
-    }
-  consider_announcement (self, announcement, TRUE);
-}
-
-static void
-unsubscribe (KilnProviderAgent *self)
-{
-  g_cancellable_cancel (self->dht_cancellable);
-  g_clear_object (&self->dht_cancellable);
-  g_clear_object (&self->dht);
-}
-
-static void
-sync_subscription (KilnProviderAgent *self)
-{
-  KilnDht *dht = kiln_engine_get_dht (self->engine);
-
-  if (!self->running || dht == NULL || !kiln_dht_is_running (dht))
-    {
-      unsubscribe (self);
-      return;
-    }
-  if (self->dht == dht)
-    return;
-
-  unsubscribe (self);
-  self->dht_cancellable = g_cancellable_new ();
-  if (kiln_dht_subscribe (dht, KILN_MARKET_TASK_TOPIC, self->dht_cancellable, on_topic_record,
-                          self, NULL) != 0)
-    self->dht = g_object_ref (dht);
-  else
-    g_clear_object (&self->dht_cancellable);
-}
-
-static void
-on_engine_state (KilnProviderAgent *self)
-{
-  sync_subscription (self);
-}
-
-static void
-on_peer_connected (KilnProviderAgent *self,
-                   KilnEnginePeer    *peer)
-{
-  g_autoptr(GPtrArray) ready = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 now = kiln_provider_agent_now ();
-
-  for (guint i = self->pending->len; i > 0; i--)
-    {
-      KilnTaskAnnouncement *announcement = g_ptr_array_index (self->pending, i - 1);
-
-      if (kiln_task_announcement_get_expires (announcement) <= now)
-        g_ptr_array_remove_index (self->pending, i - 1);
-      else if (kiln_address_equal (kiln_task_announcement_get_requestor (announcement),
-                                   kiln_engine_peer_get_address (peer)))
-        g_ptr_array_add (ready, g_ptr_array_steal_index (self->pending, i - 1));
-    }
-  for (guint i = ready->len; i > 0; i--)
-    consider_announcement (self, g_ptr_array_index (ready, i - 1), TRUE);
-}
-
-/* Cancellations, approvals, payments ---------------------------------------------------- */
-
-static void
-on_cancel (KilnEngine     *engine,
-           KilnEnginePeer *peer,
-           KilnMessage    *message,
-           gpointer        user_data)
-{
-  KilnProviderAgent *self = user_data;
-  const KilnAddress *author = kiln_message_get_author (message);
-  g_autoptr(KilnCancelBody) cancel = NULL;
-  g_autoptr(GPtrArray) ending = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = NULL;
-  GHashTableIter iter;
-  gpointer value;
-
-  cancel = kiln_cancel_body_decode (kiln_message_get_body (message), &error);
-  if (cancel == NULL)
-    {
-      g_debug ("Ignoring a CANCEL from %s: %s", kiln_engine_peer_get_address_string (peer),
-               error->message);
-      return;
-    }
-  id = kiln_market_id_to_hex (cancel->id);
-
-  ending = g_ptr_array_new_with_free_func ((GDestroyNotify) kiln_assignment_unref);
-  g_hash_table_iter_init (&iter, self->assignments);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      KilnAssignment *assignment = value;
-
-      if (!kiln_address_equal (&assignment->requestor, author))
-        continue;
-      if ((cancel->scope == KILN_CANCEL_TERMS && g_str_equal (assignment->terms_hex, id)) ||
-          (cancel->scope == KILN_CANCEL_TASK && g_str_equal (assignment->task_hex, id)))
-        g_ptr_array_add (ending, kiln_assignment_ref (assignment));
-    }
-  for (guint i = 0; i < ending->len; i++)
-    {
-      KilnAssignment *assignment = g_ptr_array_index (ending, i);
-
-      g_info ("The requestor cancelled the assignment %s: %s", assignment->terms_hex,
-              cancel->reason);
-      kiln_assignment_end (assignment, KILN_ASSIGNMENT_END_SILENT, KILN_MARKET_REASON_CANCELLED,
-                           cancel->reason);
-    }
-
-  if (cancel->scope == KILN_CANCEL_TASK)
-    {
-      KilnAgentOffer *offered = g_hash_table_lookup (self->offers, id);
-
-      if (offered != NULL &&
-          kiln_address_equal (kiln_task_announcement_get_requestor (offered->announcement),
-                              author) &&
-          offered->running == 0)
-        g_hash_table_remove (self->offers, id);
-    }
-}
-
-static void
-on_approve (KilnEngine     *engine,
-            KilnEnginePeer *peer,
-            KilnMessage    *message,
-            gpointer        user_data)
-{
-  KilnProviderAgent *self = user_data;
-  KilnApproveBody approve;
-  KilnEarning *earning;
-  KilnUint256 max_payment;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *terms_hex = NULL;
-  char amount[KILN_UINT256_DECIMAL_SIZE];
-  KilnTerms *terms;
-
-  if (!kiln_approve_body_decode (kiln_message_get_body (message), &approve, &error))
-    {
-      g_debug ("Ignoring an APPROVE from %s: %s", kiln_engine_peer_get_address_string (peer),
-               error->message);
-      return;
-    }
-  terms_hex = kiln_market_id_to_hex (approve.terms);
-  terms = g_hash_table_lookup (self->delivered, terms_hex);
-  if (terms == NULL ||
-      !kiln_address_equal (kiln_terms_get_requestor (terms), kiln_message_get_author (message)))
-    {
-      g_debug ("Ignoring an APPROVE of terms %s: no result of them is waiting for approval",
-               terms_hex);
-      return;
-    }
-  kiln_terms_get_max_payment (terms, &max_payment);
-  if (kiln_uint256_compare (&approve.amount, &max_payment) > 0)
-    {
-      g_debug ("Ignoring an APPROVE of terms %s: more than their maximum payment", terms_hex);
-      return;
-    }
-
-  earning = g_new0 (KilnEarning, 1);
-  memcpy (earning->terms, approve.terms, sizeof earning->terms);
-  memcpy (earning->task_id, kiln_terms_get_task_id (terms), sizeof earning->task_id);
-  earning->requestor = *kiln_terms_get_requestor (terms);
-  earning->amount = approve.amount;
-  earning->approved = kiln_provider_agent_now ();
-  g_ptr_array_add (self->earnings, earning);
-  g_hash_table_remove (self->delivered, terms_hex);
-
-  kiln_uint256_format_decimal (&approve.amount, amount);
-  g_info ("Terms %s approved: %s base units owed", terms_hex, amount);
-  g_signal_emit (self, signals[SIGNAL_EARNED], 0, terms_hex, amount);
-}
-
-static void
-on_payment (KilnEngine     *engine,
-            KilnEnginePeer *peer,
-            KilnMessage    *message,
-            gpointer        user_data)
-{
-  KilnProviderAgent *self = user_data;
-  g_autoptr(KilnPaymentBody) payment = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *tx_hex = NULL;
-
-  payment = kiln_payment_body_decode (kiln_message_get_body (message), &error);
-  if (payment == NULL)
-    {
-      g_debug ("Ignoring a PAYMENT from %s: %s", kiln_engine_peer_get_address_string (peer),
-               error->message);
-      return;
-    }
-  tx_hex = kiln_market_id_to_hex (payment->tx_hash);
-
-  for (guint i = 0; i < payment->terms->len; i++)
-    {
-      const guint8 *terms = g_array_index (payment->terms, KilnMarketId, i).bytes;
-
-      for (guint j = 0; j < self->earnings->len; j++)
-        {
-          KilnEarning *earning = g_ptr_array_index (self->earnings, j);
-          g_autofree char *terms_hex = NULL;
-
-          if (earning->paid || memcmp (earning->terms, terms, sizeof earning->terms) != 0 ||
-              !kiln_address_equal (&earning->requestor, kiln_message_get_author (message)))
-            continue;
-          earning->paid = TRUE;
-          memcpy (earning->tx_hash, payment->tx_hash, sizeof earning->tx_hash);
-          terms_hex = kiln_market_id_to_hex (earning->terms);
-          g_info ("Terms %s paid by transaction %s", terms_hex, tx_hex);
-          g_signal_emit (self, signals[SIGNAL_PAID], 0, terms_hex, tx_hex);
-        }
-    }
-}
-
-/* Handed back by the provider: the render was paused at its deadline or lending was
- * switched off. */
-static void
-on_handed_back (KilnProviderAgent *self,
-                KilnRenderRun     *run)
-{
-  KilnAssignment *assignment = kiln_provider_agent_find_run (self, run);
-
-  if (assignment == NULL)
-    return;
-  kiln_assignment_ref (assignment);
-  kiln_assignment_end (assignment, KILN_ASSIGNMENT_END_CANCEL, KILN_MARKET_REASON_DEADLINE,
-                       _("The subtask could not be finished in time: the computer is in use "
-                         "or lending was switched off."));
-  kiln_assignment_unref (assignment);
+  g_signal_emit (self, signals[SIGNAL_PAID], 0, terms, tx_hash);
 }
 
 /* Running ------------------------------------------------------------------------------- */
@@ -692,21 +283,16 @@ kiln_provider_agent_start (KilnProviderAgent  *self,
 
   self->running = TRUE;
   self->cancellable = g_cancellable_new ();
-  add_handler (self, KILN_MESSAGE_TASK_ANNOUNCE, on_task_announce);
+  add_handler (self, KILN_MESSAGE_TASK_ANNOUNCE, kiln_provider_agent_on_task_announce);
   add_handler (self, KILN_MESSAGE_ASSIGN, kiln_provider_agent_on_assign);
-  add_handler (self, KILN_MESSAGE_CANCEL, on_cancel);
-  add_handler (self, KILN_MESSAGE_APPROVE, on_approve);
-  add_handler (self, KILN_MESSAGE_PAYMENT, on_payment);
-  self->state_id = g_signal_connect_object (self->engine, "notify::state",
-                                            G_CALLBACK (on_engine_state), self,
-                                            G_CONNECT_SWAPPED);
-  self->connected_id = g_signal_connect_object (self->engine, "peer-connected",
-                                                G_CALLBACK (on_peer_connected), self,
-                                                G_CONNECT_SWAPPED);
+  add_handler (self, KILN_MESSAGE_CANCEL, kiln_provider_agent_on_cancel);
+  add_handler (self, KILN_MESSAGE_APPROVE, kiln_provider_agent_on_approve);
+  add_handler (self, KILN_MESSAGE_PAYMENT, kiln_provider_agent_on_payment);
+  add_handler (self, KILN_MESSAGE_REJECT, kiln_provider_agent_on_reject);
   self->handed_back_id = g_signal_connect_object (self->provider, "handed-back",
-                                                  G_CALLBACK (on_handed_back), self,
-                                                  G_CONNECT_SWAPPED);
-  sync_subscription (self);
+                                                  G_CALLBACK (kiln_provider_agent_on_handed_back),
+                                                  self, G_CONNECT_SWAPPED);
+  kiln_provider_agent_start_offering (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
   return TRUE;
 }
@@ -727,12 +313,9 @@ kiln_provider_agent_stop (KilnProviderAgent *self)
     kiln_engine_remove_message_handler (self->engine,
                                         g_array_index (self->handler_ids, guint, i));
   g_array_set_size (self->handler_ids, 0);
-  g_clear_signal_handler (&self->state_id, self->engine);
-  g_clear_signal_handler (&self->connected_id, self->engine);
   g_clear_signal_handler (&self->handed_back_id, self->provider);
   self->running = FALSE;
-  unsubscribe (self);
-  g_ptr_array_set_size (self->pending, 0);
+  kiln_provider_agent_stop_offering (self);
 
   ending = g_ptr_array_new_with_free_func ((GDestroyNotify) kiln_assignment_unref);
   g_hash_table_iter_init (&iter, self->assignments);
@@ -918,6 +501,7 @@ kiln_provider_agent_finalize (GObject *object)
   g_free (self->current_frames);
   g_array_unref (self->handler_ids);
   g_ptr_array_unref (self->pending);
+  g_ptr_array_unref (self->waiting);
   g_hash_table_unref (self->offers);
   g_hash_table_unref (self->assignments);
   g_hash_table_unref (self->delivered);
@@ -1074,7 +658,8 @@ kiln_provider_agent_init (KilnProviderAgent *self)
   self->handler_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->offers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) agent_offer_free);
+                                        (GDestroyNotify) kiln_agent_offer_free);
+  self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) kiln_agent_waiting_free);
   self->assignments = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) kiln_assignment_unref);
   self->delivered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);

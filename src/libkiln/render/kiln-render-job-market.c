@@ -18,8 +18,8 @@ is_out (Assignment *assignment)
          assignment->record->state == KILN_ASSIGNMENT_ACCEPTED;
 }
 
-static gboolean
-is_running (KilnRenderJob *self)
+gboolean
+kiln_render_job_is_running (KilnRenderJob *self)
 {
   switch (self->record->state)
     {
@@ -284,7 +284,7 @@ kiln_render_job_on_offer (KilnEngine     *engine,
   g_autofree char *who = NULL;
   KilnUint256 price;
 
-  if (!is_running (self) || self->announcement == NULL)
+  if (!kiln_render_job_is_running (self) || self->announcement == NULL)
     return;
 
   offer = kiln_market_offer_body_decode (kiln_message_get_body (message),
@@ -309,14 +309,21 @@ kiln_render_job_on_offer (KilnEngine     *engine,
     }
   if (g_hash_table_contains (self->excluded, kiln_offer_get_provider (offer)))
     {
-      kiln_render_job_log (self, -1, _("Ignored an offer of %s: it failed this job before"),
-                           who);
+      /* Said once per announcement: the provider answers each time it is announced again. */
+      if (g_hash_table_add (self->ignored, kiln_address_copy (kiln_offer_get_provider (offer))))
+        kiln_render_job_log (self, -1, _("Ignored an offer of %s: it failed this job before"),
+                             who);
       return;
     }
 
   if (!kiln_offer_book_add (self->book, offer, kiln_render_job_now_s (), &error))
     {
-      kiln_render_job_log (self, -1, _("Refused an offer of %s: %s"), who, error->message);
+      /* The offer the book holds already, sent again: nothing changes. */
+      if (g_error_matches (error, KILN_MARKET_ERROR, KILN_MARKET_ERROR_STALE))
+        g_debug ("Render job %s: an offer of %s again: %s", self->record->id, who,
+                 error->message);
+      else
+        kiln_render_job_log (self, -1, _("Refused an offer of %s: %s"), who, error->message);
       return;
     }
 
@@ -470,8 +477,11 @@ dispatch (gpointer data)
   int index;
 
   self->dispatch_id = 0;
-  if (!is_running (self) || self->book == NULL)
-    return G_SOURCE_REMOVE;
+  if (!kiln_render_job_is_running (self) || self->book == NULL)
+    {
+      kiln_render_job_keep_announcing (self, FALSE);
+      return G_SOURCE_REMOVE;
+    }
 
   while ((index = next_pending (self)) >= 0)
     {
@@ -510,6 +520,8 @@ dispatch (gpointer data)
         }
     }
 
+  /* What is left waits for providers that have not offered (yet, or again). */
+  kiln_render_job_keep_announcing (self, next_pending (self) >= 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -557,7 +569,7 @@ kiln_render_job_take_offer_back (KilnRenderJob     *self,
 void
 kiln_render_job_schedule_dispatch (KilnRenderJob *self)
 {
-  if (self->dispatch_id != 0 || !is_running (self))
+  if (self->dispatch_id != 0 || !kiln_render_job_is_running (self))
     return;
 
   self->dispatch_id = g_idle_add (dispatch, self);
@@ -594,7 +606,7 @@ kiln_render_job_on_accept (KilnEngine     *engine,
   g_autofree char *who = NULL;
   Assignment *assignment;
 
-  if (!is_running (self))
+  if (!kiln_render_job_is_running (self))
     return;
 
   terms = kiln_market_accept_body_decode (kiln_message_get_body (message), &error);

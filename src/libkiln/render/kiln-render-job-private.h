@@ -2,13 +2,16 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * kiln-render-job.c         the object, its log, state and persistence
+ * kiln-render-job.c          the object, its properties and signals, making a job, its state
+ * kiln-render-job-progress.c what it says of itself, and trying a failed subtask again
+ * kiln-render-job-records.c  clock, log, records in the job store, paths, messages
  * kiln-render-job-settings.c its settings, and the checks before a job is made
- * kiln-render-job-event.c   the lines of its log
- * kiln-render-job-start.c   starting and loading: files, announcement, resuming
- * kiln-render-job-market.c  offers, terms, acceptances, timeouts, departures, cancelling
- * kiln-render-job-results.c fetching, verifying and keeping results; joining strips
- * kiln-render-job-pay.c     paying verified work
+ * kiln-render-job-event.c    the lines of its log
+ * kiln-render-job-announce.c taking part, the announcement, announcing again while work waits
+ * kiln-render-job-start.c    starting and loading: files, resuming
+ * kiln-render-job-market.c   offers, terms, acceptances, timeouts, departures, cancelling
+ * kiln-render-job-results.c  fetching, verifying and keeping results; joining strips
+ * kiln-render-job-pay.c      paying verified work
  */
 #pragma once
 
@@ -78,12 +81,22 @@ struct _KilnRenderJob
   GHashTable            *ready_frames;  /* frame → itself: complete in the output folder */
   GHashTable            *assembling;    /* frame → itself: strips being joined */
   GListStore            *events;
+  GPtrArray             *untold;        /* Assignment: withdrawn when the job was loaded while
+                                         * its provider was away; told when it is back */
+  GHashTable            *ignored;       /* KilnAddress → itself: excluded providers whose offer
+                                         * on this announcement the log already mentions */
 
   guint                  handler_ids[6];
   gulong                 connected_id;
   gulong                 disconnected_id;
   gulong                 book_changed_id;
   guint                  dispatch_id;
+  guint                  reannounce_id; /* the next announcement while a subtask waits */
+  guint                  announce_interval;     /* ms: the first wait, and the least */
+  guint                  announce_max_interval; /* ms: the longest wait */
+  guint                  announce_backoff;      /* ms: the wait after the last announcement */
+  gint64                 announced_at;  /* monotonic µs: the last announcement to all peers */
+  gint64                 published_at;  /* Unix seconds: the last record on the DHT */
   gboolean               active;        /* handlers connected: the job takes part */
   gboolean               stored;        /* the job's row exists in the store */
 
@@ -97,14 +110,10 @@ struct _KilnRenderJob
 };
 
 /* kiln-render-job.c */
-gint64        kiln_render_job_now_us            (void);
-gint64        kiln_render_job_now_s             (void);
-void          kiln_render_job_log               (KilnRenderJob          *self,
-                                                 int                     subtask,
-                                                 const char             *format,
-                                                 ...) G_GNUC_PRINTF (3, 4);
-char         *kiln_render_job_describe_provider (const KilnAddress      *provider);
-char         *kiln_render_job_format_amount     (const KilnUint256      *amount);
+KilnRenderJob *kiln_render_job_new_empty        (KilnEngine             *engine,
+                                                 KilnBlender            *blender,
+                                                 KilnSandbox            *sandbox,
+                                                 KilnWallet             *wallet);
 void          kiln_render_job_set_state         (KilnRenderJob          *self,
                                                  KilnRenderJobState      state);
 void          kiln_render_job_fail              (KilnRenderJob          *self,
@@ -120,6 +129,16 @@ void          kiln_render_job_mark_frame_ready  (KilnRenderJob          *self,
                                                  int                     frame,
                                                  const char             *path);
 void          kiln_render_job_notify_money      (KilnRenderJob          *self);
+
+/* kiln-render-job-records.c */
+gint64        kiln_render_job_now_us            (void);
+gint64        kiln_render_job_now_s             (void);
+void          kiln_render_job_log               (KilnRenderJob          *self,
+                                                 int                     subtask,
+                                                 const char             *format,
+                                                 ...) G_GNUC_PRINTF (3, 4);
+char         *kiln_render_job_describe_provider (const KilnAddress      *provider);
+char         *kiln_render_job_format_amount     (const KilnUint256      *amount);
 /* Writes the job (state, error, announcement, next attempt) and, when given, the subtask
  * @index (-1: none) and @assignment; then calls @done (may be NULL) with the job alive. */
 typedef void (*KilnRenderJobSaved) (KilnRenderJob *self,
@@ -140,10 +159,6 @@ char         *kiln_render_job_frame_path        (KilnRenderJob          *self,
                                                  int                     frame);
 char         *kiln_render_job_strip_path        (KilnRenderJob          *self,
                                                  guint                   index);
-KilnRenderJob *kiln_render_job_new_empty        (KilnEngine             *engine,
-                                                 KilnBlender            *blender,
-                                                 KilnSandbox            *sandbox,
-                                                 KilnWallet             *wallet);
 void          kiln_render_job_send              (KilnRenderJob          *self,
                                                  const KilnAddress      *peer,
                                                  KilnMessageType         type,
@@ -163,13 +178,27 @@ JsonNode     *kiln_render_job_settings_to_json  (const KilnRenderJobSettings *se
 KilnRenderJobSettings *kiln_render_job_settings_from_json (JsonNode     *node,
                                                            GError      **error);
 
-/* kiln-render-job-start.c */
+/* kiln-render-job-announce.c */
 void          kiln_render_job_activate          (KilnRenderJob          *self);
 void          kiln_render_job_deactivate        (KilnRenderJob          *self);
+/* Signs a fresh announcement (a new task ID), writes it, and sends it around. */
+gboolean      kiln_render_job_announce          (KilnRenderJob          *self,
+                                                 GError                **error);
 void          kiln_render_job_announce_to       (KilnRenderJob          *self,
                                                  const KilnAddress      *peer);
+/* CANCEL for @assignment's terms, withdrawn when the job was loaded again. */
+void          kiln_render_job_send_withdrawal   (KilnRenderJob          *self,
+                                                 Assignment             *assignment);
+/* After each dispatch: while @waiting (a subtask found no provider), the task is announced
+ * again to every connected peer, backing off; otherwise the next announcement is called off. */
+void          kiln_render_job_keep_announcing   (KilnRenderJob          *self,
+                                                 gboolean                waiting);
+/* Work got done: the next wait starts again from the shortest. */
+void          kiln_render_job_reset_announce_backoff (KilnRenderJob     *self);
 
 /* kiln-render-job-market.c */
+/* Whether the job takes offers and assigns work now. */
+gboolean      kiln_render_job_is_running        (KilnRenderJob          *self);
 void          kiln_render_job_on_offer          (KilnEngine             *engine,
                                                  KilnEnginePeer         *peer,
                                                  KilnMessage            *message,

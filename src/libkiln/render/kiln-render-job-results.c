@@ -372,6 +372,7 @@ on_kept (GObject      *source,
   subtask->current = NULL;
   subtask->done_attempt = assignment->record->attempt;
   subtask->done_at = assignment->record->finished_at;
+  kiln_render_job_reset_announce_backoff (self);
 
   who = kiln_render_job_describe_provider (&assignment->record->provider);
   amount = kiln_render_job_format_amount (&assignment->record->owed);

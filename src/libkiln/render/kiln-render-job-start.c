@@ -10,236 +10,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
-#include "kiln-dht-record.h"
-#include "kiln-dht.h"
 #include "kiln-render-job-private.h"
-
-/* Taking part: handlers and announcements ------------------------------------------------- */
-
-static void
-on_peer_connected (KilnRenderJob  *self,
-                   KilnEnginePeer *peer)
-{
-  if (!self->active || self->cancelling ||
-      kiln_render_job_get_subtasks_done (self) == self->subtasks->len)
-    return;
-
-  kiln_render_job_take_offer_back (self, kiln_engine_peer_get_address (peer));
-  kiln_render_job_announce_to (self, kiln_engine_peer_get_address (peer));
-}
-
-static void
-on_book_changed (KilnRenderJob *self)
-{
-  kiln_render_job_schedule_dispatch (self);
-}
-
-void
-kiln_render_job_activate (KilnRenderJob *self)
-{
-  static const struct
-  {
-    KilnMessageType       type;
-    KilnEngineMessageFunc func;
-  } handlers[] = {
-    { KILN_MESSAGE_OFFER, kiln_render_job_on_offer },
-    { KILN_MESSAGE_ACCEPT, kiln_render_job_on_accept },
-    { KILN_MESSAGE_RESULT, kiln_render_job_on_result },
-    { KILN_MESSAGE_REJECT, kiln_render_job_on_reject },
-    { KILN_MESSAGE_CANCEL, kiln_render_job_on_cancel },
-  };
-
-  G_STATIC_ASSERT (G_N_ELEMENTS (handlers) <= G_N_ELEMENTS (((KilnRenderJob *) NULL)->handler_ids));
-
-  if (self->active)
-    return;
-
-  for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
-    self->handler_ids[i] = kiln_engine_add_message_handler (self->engine, handlers[i].type,
-                                                            handlers[i].func, self, NULL);
-  self->connected_id = g_signal_connect_object (self->engine, "peer-connected",
-                                                G_CALLBACK (on_peer_connected), self,
-                                                G_CONNECT_SWAPPED);
-  self->disconnected_id =
-    g_signal_connect_object (self->engine, "peer-disconnected",
-                             G_CALLBACK (kiln_render_job_on_peer_disconnected), self,
-                             G_CONNECT_SWAPPED);
-  self->active = TRUE;
-}
-
-void
-kiln_render_job_deactivate (KilnRenderJob *self)
-{
-  if (!self->active)
-    return;
-
-  for (guint i = 0; i < G_N_ELEMENTS (self->handler_ids); i++)
-    if (self->handler_ids[i] != 0)
-      {
-        kiln_engine_remove_message_handler (self->engine, self->handler_ids[i]);
-        self->handler_ids[i] = 0;
-      }
-  g_clear_signal_handler (&self->connected_id, self->engine);
-  g_clear_signal_handler (&self->disconnected_id, self->engine);
-  if (self->book != NULL)
-    g_clear_signal_handler (&self->book_changed_id, self->book);
-  self->active = FALSE;
-}
-
-/* Makes @announcement the job's: a new offer book for it. */
-static void
-set_announcement (KilnRenderJob        *self,
-                  KilnTaskAnnouncement *announcement)
-{
-  if (self->book != NULL)
-    g_clear_signal_handler (&self->book_changed_id, self->book);
-  g_clear_object (&self->book);
-  g_hash_table_remove_all (self->away);
-  g_set_object (&self->announcement, announcement);
-
-  g_clear_pointer (&self->record->announcement, g_bytes_unref);
-  self->record->announcement = g_bytes_ref (kiln_task_announcement_get_bytes (announcement));
-
-  self->book = kiln_offer_book_new (announcement, self->reputation);
-  self->book_changed_id = g_signal_connect_object (self->book, "changed",
-                                                   G_CALLBACK (on_book_changed), self,
-                                                   G_CONNECT_SWAPPED);
-}
-
-static KilnTaskAnnouncement *
-make_announcement (KilnRenderJob  *self,
-                   GError        **error)
-{
-  g_autoptr(KilnTaskAnnouncement) announcement = kiln_task_announcement_new ();
-  const KilnRenderJobSettings *settings = self->settings;
-  guint64 bytes = 0;
-  guint64 disk_mib;
-  gint64 now = kiln_render_job_now_s ();
-  guint major, minor, patch;
-
-  kiln_task_announcement_set_payment (announcement, settings->chain_id, &settings->token);
-  kiln_task_announcement_set_times (announcement, now, now + KILN_TASK_MAX_LIFETIME,
-                                    now + KILN_TASK_MAX_DEADLINE);
-  kiln_blender_get_version_numbers (self->blender, &major, &minor, &patch);
-  kiln_task_announcement_set_blender_version (announcement, major, minor);
-  kiln_task_announcement_set_engine (announcement, KILN_SCENE_ENGINE_CYCLES);
-
-  /* The disk a subtask takes: its files, and room for its images. */
-  for (guint i = 0; i < self->record->resources->len; i++)
-    bytes += ((KilnJobResource *) g_ptr_array_index (self->record->resources, i))->size;
-  disk_mib = MIN (bytes / (1024 * 1024) + 64, KILN_MARKET_MAX_MIB);
-  kiln_task_announcement_set_hardware (announcement, settings->cores,
-                                       MAX (settings->memory_mib, 1), disk_mib);
-  kiln_task_announcement_set_subtasks (announcement, self->subtasks->len,
-                                       settings->subtask_timeout);
-  kiln_task_announcement_set_max_price (announcement, &settings->max_price);
-  kiln_task_announcement_set_max_total (announcement, &self->record->max_cost);
-  for (guint i = 0; i < self->record->resources->len; i++)
-    kiln_task_announcement_add_resource (announcement,
-                                         ((KilnJobResource *)
-                                          g_ptr_array_index (self->record->resources, i))->sha256);
-
-  if (!kiln_task_announcement_sign (announcement, kiln_engine_get_key (self->engine), error))
-    return NULL;
-
-  return g_steal_pointer (&announcement);
-}
-
-typedef struct
-{
-  GWeakRef job;
-} Broadcast;
-
-static void
-on_broadcast (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Broadcast *broadcast = user_data;
-  g_autoptr(KilnRenderJob) self = g_weak_ref_get (&broadcast->job);
-  g_autoptr(KilnMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-
-  message = kiln_engine_broadcast_message_finish (KILN_ENGINE (source), result, &error);
-  if (message == NULL && self != NULL)
-    kiln_render_job_log (self, -1, _("Could not announce the task: %s"), error->message);
-
-  g_weak_ref_clear (&broadcast->job);
-  g_free (broadcast);
-}
-
-static void
-on_published (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!kiln_dht_publish_finish (KILN_DHT (source), result, &error))
-    g_debug ("Could not publish a task on the discovery network: %s", error->message);
-}
-
-static void
-broadcast_announcement (KilnRenderJob *self)
-{
-  GBytes *bytes = kiln_task_announcement_get_bytes (self->announcement);
-  Broadcast *broadcast = g_new0 (Broadcast, 1);
-  KilnDht *dht = kiln_engine_get_dht (self->engine);
-
-  /* Nodes not linked yet can find it under the market's topic, for as long as a record
-   * lives. */
-  if (dht != NULL && kiln_dht_is_running (dht))
-    {
-      gint64 left = kiln_task_announcement_get_expires (self->announcement) -
-                    kiln_render_job_now_s ();
-
-      kiln_dht_publish_async (dht, kiln_engine_get_key (self->engine), KILN_MARKET_TASK_TOPIC,
-                              bytes, CLAMP (left, 1, KILN_DHT_RECORD_MAX_LIFETIME), NULL,
-                              on_published, NULL);
-    }
-
-  g_weak_ref_init (&broadcast->job, self);
-  kiln_render_job_log (self, -1,
-                       g_dngettext (GETTEXT_PACKAGE, "Task announced to %u connected peer",
-                                    "Task announced to %u connected peers",
-                                    kiln_engine_get_n_connected (self->engine)),
-                       kiln_engine_get_n_connected (self->engine));
-  kiln_engine_broadcast_message_async (self->engine, KILN_MESSAGE_TASK_ANNOUNCE, bytes, NULL,
-                                       on_broadcast, broadcast);
-}
-
-void
-kiln_render_job_announce_to (KilnRenderJob     *self,
-                             const KilnAddress *peer)
-{
-  if (self->announcement == NULL)
-    return;
-
-  kiln_render_job_send (self, peer, KILN_MESSAGE_TASK_ANNOUNCE,
-                        kiln_task_announcement_get_bytes (self->announcement));
-}
-
-/* Signs a fresh announcement (a new task ID), writes it, and sends it around. */
-static gboolean
-announce (KilnRenderJob  *self,
-          GError        **error)
-{
-  g_autoptr(KilnTaskAnnouncement) announcement = make_announcement (self, error);
-
-  if (announcement == NULL)
-    return FALSE;
-
-  set_announcement (self, announcement);
-  kiln_render_job_activate (self);
-  if (self->record->state == KILN_RENDER_JOB_STATE_PREPARING)
-    kiln_render_job_set_state (self, KILN_RENDER_JOB_STATE_ANNOUNCING);
-  else
-    kiln_render_job_save (self, -1, NULL, NULL, NULL);
-  broadcast_announcement (self);
-  kiln_render_job_refresh_state (self);
-  kiln_render_job_schedule_dispatch (self);
-  return TRUE;
-}
 
 /* Offering the files ---------------------------------------------------------------------- */
 
@@ -276,7 +47,7 @@ on_job_written (GObject      *source,
       return;
     }
 
-  if (!announce (self, &error))
+  if (!kiln_render_job_announce (self, &error))
     {
       kiln_render_job_fail (self, error);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -610,8 +381,7 @@ withdraw_stale (KilnRenderJob *self)
     {
       Assignment *assignment = g_ptr_array_index (self->assignments, i);
       KilnJobAssignmentRecord *record = assignment->record;
-      g_autoptr(KilnCancelBody) cancel = NULL;
-      g_autoptr(GBytes) body = NULL;
+      KilnEnginePeer *peer;
 
       if (record->state != KILN_ASSIGNMENT_PROPOSED &&
           record->state != KILN_ASSIGNMENT_ACCEPTED &&
@@ -626,14 +396,13 @@ withdraw_stale (KilnRenderJob *self)
                                                     "loaded again"), record->attempt);
       kiln_render_job_save (self, record->subtask, assignment, NULL, NULL);
 
-      /* A reason code on the wire; the sentence is the job's own record. */
-      cancel = kiln_cancel_body_new (KILN_CANCEL_TERMS, record->terms_digest,
-                                     KILN_MARKET_REASON_CANCELLED);
-      body = kiln_cancel_body_encode (cancel, NULL);
-      if (body != NULL && kiln_engine_lookup_peer (self->engine, &record->provider) != NULL &&
-          kiln_engine_peer_get_connected (kiln_engine_lookup_peer (self->engine,
-                                                                   &record->provider)))
-        kiln_render_job_send (self, &record->provider, KILN_MESSAGE_CANCEL, body);
+      /* Nothing waits for the provider: its subtask is assigned anew at once. One that is
+       * away is told when it comes back. */
+      peer = kiln_engine_lookup_peer (self->engine, &record->provider);
+      if (peer != NULL && kiln_engine_peer_get_connected (peer))
+        kiln_render_job_send_withdrawal (self, assignment);
+      else
+        g_ptr_array_add (self->untold, assignment);
     }
 }
 
@@ -693,7 +462,7 @@ resume (KilnRenderJob *self,
     {
       if (state == KILN_RENDER_JOB_STATE_ASSEMBLING || state == KILN_RENDER_JOB_STATE_PAYING)
         kiln_render_job_set_state (self, KILN_RENDER_JOB_STATE_RUNNING);
-      if (!announce (self, &error))
+      if (!kiln_render_job_announce (self, &error))
         kiln_render_job_fail (self, error);
     }
   else

@@ -1,4 +1,5 @@
-/* kiln-render-job.c: a requestor's render job: the object, its settings, log, state and records
+/* kiln-render-job.c: a requestor's render job: the object, its properties and signals, making
+ * a job, its wallet, and its state as it moves on
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,7 +13,6 @@
 #include "kiln-random.h"
 #include "kiln-render-job-private.h"
 #include "kiln-render-private.h"
-#include "kiln-render-run.h"
 
 G_DEFINE_QUARK (kiln-render-job-error-quark, kiln_render_job_error)
 
@@ -36,6 +36,8 @@ enum {
   PROP_OUTPUT_DIR,
   PROP_BLEND_FILE,
   PROP_HAS_WALLET,
+  PROP_ANNOUNCE_INTERVAL,
+  PROP_ANNOUNCE_MAX_INTERVAL,
   N_PROPS
 };
 
@@ -113,6 +115,7 @@ kiln_render_job_dispose (GObject *object)
                                _("The render job was closed"));
       g_clear_object (&self->cancel_task);
     }
+  g_clear_pointer (&self->untold, g_ptr_array_unref);
   g_clear_pointer (&self->by_terms, g_hash_table_unref);
   g_clear_pointer (&self->assignments, g_ptr_array_unref);
   g_clear_object (&self->book);
@@ -141,6 +144,7 @@ kiln_render_job_finalize (GObject *object)
   g_clear_pointer (&self->excluded, g_hash_table_unref);
   g_clear_pointer (&self->away, g_hash_table_unref);
   g_clear_pointer (&self->assigned_offers, g_hash_table_unref);
+  g_clear_pointer (&self->ignored, g_hash_table_unref);
   g_clear_pointer (&self->ready_frames, g_hash_table_unref);
   g_clear_pointer (&self->assembling, g_hash_table_unref);
   g_clear_object (&self->events);
@@ -224,6 +228,39 @@ kiln_render_job_get_property (GObject    *object,
       g_value_set_boolean (value, self->wallet != NULL);
       break;
 
+    case PROP_ANNOUNCE_INTERVAL:
+      g_value_set_uint (value, self->announce_interval);
+      break;
+
+    case PROP_ANNOUNCE_MAX_INTERVAL:
+      g_value_set_uint (value, self->announce_max_interval);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kiln_render_job_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  KilnRenderJob *self = KILN_RENDER_JOB (object);
+
+  switch (prop_id)
+    {
+    case PROP_ANNOUNCE_INTERVAL:
+      kiln_render_job_set_announce_intervals (self, g_value_get_uint (value),
+                                              self->announce_max_interval);
+      break;
+
+    case PROP_ANNOUNCE_MAX_INTERVAL:
+      kiln_render_job_set_announce_intervals (self, self->announce_interval,
+                                              g_value_get_uint (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -238,6 +275,7 @@ kiln_render_job_class_init (KilnRenderJobClass *klass)
   object_class->dispose = kiln_render_job_dispose;
   object_class->finalize = kiln_render_job_finalize;
   object_class->get_property = kiln_render_job_get_property;
+  object_class->set_property = kiln_render_job_set_property;
 
   properties[PROP_ID] = g_param_spec_string ("id", NULL, NULL, NULL, flags);
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
@@ -260,6 +298,14 @@ kiln_render_job_class_init (KilnRenderJobClass *klass)
   properties[PROP_BLEND_FILE] = g_param_spec_string ("blend-file", NULL, NULL, NULL, flags);
   properties[PROP_HAS_WALLET] =
     g_param_spec_boolean ("has-wallet", NULL, NULL, FALSE, flags);
+  properties[PROP_ANNOUNCE_INTERVAL] =
+    g_param_spec_uint ("announce-interval", NULL, NULL, 1, G_MAXUINT,
+                       KILN_RENDER_JOB_ANNOUNCE_INTERVAL_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ANNOUNCE_MAX_INTERVAL] =
+    g_param_spec_uint ("announce-max-interval", NULL, NULL, 1, G_MAXUINT,
+                       KILN_RENDER_JOB_ANNOUNCE_MAX_INTERVAL_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -289,6 +335,12 @@ kiln_render_job_init (KilnRenderJob *self)
   self->ready_frames = g_hash_table_new (NULL, NULL);
   self->assembling = g_hash_table_new (NULL, NULL);
   self->events = g_list_store_new (KILN_TYPE_RENDER_JOB_EVENT);
+  self->untold = g_ptr_array_new ();
+  self->ignored = g_hash_table_new_full (address_hash, address_equal,
+                                         (GDestroyNotify) kiln_address_free, NULL);
+  self->announce_interval = KILN_RENDER_JOB_ANNOUNCE_INTERVAL_MS;
+  self->announce_max_interval = KILN_RENDER_JOB_ANNOUNCE_MAX_INTERVAL_MS;
+  self->announce_backoff = self->announce_interval;
   g_queue_init (&self->verify_queue);
 }
 
@@ -470,365 +522,7 @@ kiln_render_job_new (KilnEngine                  *engine,
   return g_steal_pointer (&self);
 }
 
-/* Getters ----------------------------------------------------------------------------------- */
-
-KilnEngine *
-kiln_render_job_get_engine (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->engine;
-}
-
-const char *
-kiln_render_job_get_id (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->record->id;
-}
-
-const char *
-kiln_render_job_get_name (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->record->name;
-}
-
-const char *
-kiln_render_job_get_blend_file (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->record->blend_file;
-}
-
-const char *
-kiln_render_job_get_output_dir (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->record->output_dir;
-}
-
-KilnRenderJobState
-kiln_render_job_get_state (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), KILN_RENDER_JOB_STATE_FAILED);
-
-  return self->record->state;
-}
-
-const char *
-kiln_render_job_get_error (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->record->error;
-}
-
-const KilnRenderJobSettings *
-kiln_render_job_get_settings (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->settings;
-}
-
-KilnJobPlan *
-kiln_render_job_get_plan (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->plan;
-}
-
-guint
-kiln_render_job_get_frames_done (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), 0);
-
-  return g_hash_table_size (self->ready_frames);
-}
-
-guint
-kiln_render_job_get_frames_total (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), 0);
-
-  return self->plan != NULL ? kiln_frame_spec_get_n_frames (kiln_job_plan_get_frames (self->plan))
-                            : 0;
-}
-
-guint
-kiln_render_job_get_n_subtasks (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), 0);
-
-  return self->subtasks->len;
-}
-
-guint
-kiln_render_job_get_subtasks_done (KilnRenderJob *self)
-{
-  guint done = 0;
-
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), 0);
-
-  for (guint i = 0; i < self->subtasks->len; i++)
-    done += g_array_index (self->subtasks, Subtask, i).state == KILN_SUBTASK_STATE_DONE;
-  return done;
-}
-
-KilnSubtaskState
-kiln_render_job_get_subtask_state (KilnRenderJob *self,
-                                   guint          index)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), KILN_SUBTASK_STATE_PENDING);
-  g_return_val_if_fail (index < self->subtasks->len, KILN_SUBTASK_STATE_PENDING);
-
-  return g_array_index (self->subtasks, Subtask, index).state;
-}
-
-gboolean
-kiln_render_job_get_subtask_provider (KilnRenderJob *self,
-                                      guint          index,
-                                      KilnAddress   *out)
-{
-  const Subtask *subtask;
-
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), FALSE);
-  g_return_val_if_fail (index < self->subtasks->len, FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
-
-  subtask = &g_array_index (self->subtasks, Subtask, index);
-  if (subtask->current != NULL)
-    {
-      *out = subtask->current->record->provider;
-      return TRUE;
-    }
-
-  for (guint i = 0; i < self->assignments->len; i++)
-    {
-      Assignment *assignment = g_ptr_array_index (self->assignments, i);
-
-      if (subtask->state == KILN_SUBTASK_STATE_DONE &&
-          assignment->record->attempt == subtask->done_attempt)
-        {
-          *out = assignment->record->provider;
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
-
-char *
-kiln_render_job_dup_frame_path (KilnRenderJob *self,
-                                int            frame)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  if (self->plan == NULL || !g_hash_table_contains (self->ready_frames, GINT_TO_POINTER (frame)))
-    return NULL;
-
-  return kiln_render_job_frame_path (self, frame);
-}
-
-static gboolean
-assignment_failed (const KilnJobAssignmentRecord *record)
-{
-  return record->state == KILN_ASSIGNMENT_REJECTED ||
-         record->state == KILN_ASSIGNMENT_FAILED ||
-         record->state == KILN_ASSIGNMENT_TIMED_OUT;
-}
-
-/* The last assignment of subtask @index, or NULL before the first. */
-static Assignment *
-last_assignment (KilnRenderJob *self,
-                 guint          index)
-{
-  for (guint i = self->assignments->len; i > 0; i--)
-    {
-      Assignment *assignment = g_ptr_array_index (self->assignments, i - 1);
-
-      if (assignment->record->subtask == index)
-        return assignment;
-    }
-  return NULL;
-}
-
-gboolean
-kiln_render_job_get_subtask_failed (KilnRenderJob  *self,
-                                    guint           index,
-                                    const char    **reason)
-{
-  Assignment *last;
-
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), FALSE);
-  g_return_val_if_fail (index < self->subtasks->len, FALSE);
-
-  if (reason != NULL)
-    *reason = NULL;
-
-  if (g_array_index (self->subtasks, Subtask, index).state != KILN_SUBTASK_STATE_PENDING ||
-      self->assignments == NULL)
-    return FALSE;
-
-  last = last_assignment (self, index);
-  if (last == NULL || !assignment_failed (last->record))
-    return FALSE;
-
-  if (reason != NULL)
-    *reason = last->record->reason;
-  return TRUE;
-}
-
-gboolean
-kiln_render_job_retry_subtask (KilnRenderJob  *self,
-                               guint           index,
-                               GError        **error)
-{
-  gint64 now = kiln_render_job_now_s ();
-  guint forgiven = 0;
-
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), FALSE);
-  g_return_val_if_fail (index < self->subtasks->len, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (kiln_render_job_state_is_final (self->record->state) || self->cancelling ||
-      !self->active)
-    {
-      g_set_error_literal (error, KILN_RENDER_JOB_ERROR, KILN_RENDER_JOB_ERROR_NOT_RUNNING,
-                           _("The render has ended: its subtasks cannot be tried again."));
-      return FALSE;
-    }
-
-  if (!kiln_render_job_get_subtask_failed (self, index, NULL))
-    {
-      g_set_error (error, KILN_RENDER_JOB_ERROR, KILN_RENDER_JOB_ERROR_INVALID,
-                   _("Subtask %u has not failed: there is nothing to try again."), index + 1);
-      return FALSE;
-    }
-
-  /* Every provider that failed this subtask gets another chance at the job. */
-  for (guint i = 0; i < self->assignments->len; i++)
-    {
-      const KilnJobAssignmentRecord *record =
-        ((Assignment *) g_ptr_array_index (self->assignments, i))->record;
-      KilnOffer *offer;
-
-      if (record->subtask != index || !assignment_failed (record))
-        continue;
-
-      if (g_hash_table_remove (self->excluded, &record->provider))
-        forgiven++;
-
-      /* Its offer comes back while it stands: offers are only made once per announcement. */
-      offer = g_hash_table_lookup (self->assigned_offers, &record->provider);
-      if (offer != NULL && self->book != NULL)
-        {
-          g_autoptr(GError) local_error = NULL;
-
-          if (!kiln_offer_book_add (self->book, offer, now, &local_error) &&
-              !g_error_matches (local_error, KILN_MARKET_ERROR, KILN_MARKET_ERROR_STALE))
-            g_debug ("Render job %s: the offer of a provider given another chance is not "
-                     "taken back: %s", self->record->id, local_error->message);
-        }
-    }
-
-  kiln_render_job_log (self, index,
-                       g_dngettext (GETTEXT_PACKAGE,
-                                    "Tried again, %u provider that failed it given another "
-                                    "chance",
-                                    "Tried again, %u providers that failed it given another "
-                                    "chance", forgiven),
-                       forgiven);
-  kiln_render_job_schedule_dispatch (self);
-  kiln_render_job_refresh_state (self);
-  return TRUE;
-}
-
-static void
-sum_approved (KilnRenderJob *self,
-              gboolean       unpaid_only,
-              KilnUint256   *out)
-{
-  kiln_uint256_from_uint64 (out, 0);
-  for (guint i = 0; i < self->assignments->len; i++)
-    {
-      const KilnJobAssignmentRecord *record =
-        ((Assignment *) g_ptr_array_index (self->assignments, i))->record;
-
-      if (record->state != KILN_ASSIGNMENT_APPROVED)
-        continue;
-      if (unpaid_only && record->payment_id > 0)
-        continue;
-      /* Amounts are below 2^128 and there are at most 10^4 subtasks: no overflow. */
-      if (!kiln_uint256_add (out, out, &record->owed))
-        g_assert_not_reached ();
-    }
-}
-
-void
-kiln_render_job_get_cost (KilnRenderJob *self,
-                          KilnUint256   *out)
-{
-  g_return_if_fail (KILN_IS_RENDER_JOB (self));
-  g_return_if_fail (out != NULL);
-
-  sum_approved (self, FALSE, out);
-}
-
-void
-kiln_render_job_get_max_cost (KilnRenderJob *self,
-                              KilnUint256   *out)
-{
-  g_return_if_fail (KILN_IS_RENDER_JOB (self));
-  g_return_if_fail (out != NULL);
-
-  *out = self->record->max_cost;
-}
-
-void
-kiln_render_job_get_owed (KilnRenderJob *self,
-                          KilnUint256   *out)
-{
-  g_return_if_fail (KILN_IS_RENDER_JOB (self));
-  g_return_if_fail (out != NULL);
-
-  sum_approved (self, TRUE, out);
-}
-
-const guint8 *
-kiln_render_job_get_task_id (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return self->announcement != NULL ? kiln_task_announcement_get_task_id (self->announcement)
-                                    : NULL;
-}
-
-GPtrArray *
-kiln_render_job_get_assignments (KilnRenderJob *self)
-{
-  GPtrArray *records;
-
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  records = g_ptr_array_new ();
-  for (guint i = 0; i < self->assignments->len; i++)
-    g_ptr_array_add (records, ((Assignment *) g_ptr_array_index (self->assignments, i))->record);
-  return records;
-}
-
-GListModel *
-kiln_render_job_get_events (KilnRenderJob *self)
-{
-  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), NULL);
-
-  return G_LIST_MODEL (self->events);
-}
+/* Wallet and announcing --------------------------------------------------------------------- */
 
 gboolean
 kiln_render_job_set_wallet (KilnRenderJob  *self,
@@ -861,59 +555,54 @@ kiln_render_job_set_wallet (KilnRenderJob  *self,
   return TRUE;
 }
 
-/* Shared helpers ---------------------------------------------------------------------------- */
-
-gint64
-kiln_render_job_now_us (void)
-{
-  return g_get_real_time ();
-}
-
-gint64
-kiln_render_job_now_s (void)
-{
-  return g_get_real_time () / G_USEC_PER_SEC;
-}
-
 void
-kiln_render_job_log (KilnRenderJob *self,
-                     int            subtask,
-                     const char    *format,
-                     ...)
+kiln_render_job_set_announce_intervals (KilnRenderJob *self,
+                                        guint          first,
+                                        guint          most)
 {
-  g_autoptr(KilnRenderJobEvent) event = NULL;
-  g_autofree char *text = NULL;
-  va_list args;
+  g_return_if_fail (KILN_IS_RENDER_JOB (self));
+  g_return_if_fail (first > 0);
 
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
+  most = MAX (most, first);
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->announce_interval != first)
+    {
+      self->announce_interval = first;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ANNOUNCE_INTERVAL]);
+    }
+  if (self->announce_max_interval != most)
+    {
+      self->announce_max_interval = most;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ANNOUNCE_MAX_INTERVAL]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
 
-  if (subtask >= 0)
-    g_debug ("Render job %s, subtask %d: %s", self->record->id, subtask, text);
-  else
-    g_debug ("Render job %s: %s", self->record->id, text);
-  event = kiln_render_job_event_new (kiln_render_job_now_us (), subtask, text);
-  g_list_store_append (self->events, event);
+  /* The next announcement keeps to the new waits. */
+  self->announce_backoff = first;
+  if (self->reannounce_id != 0)
+    {
+      g_clear_handle_id (&self->reannounce_id, g_source_remove);
+      kiln_render_job_keep_announcing (self, TRUE);
+    }
 }
 
-char *
-kiln_render_job_describe_provider (const KilnAddress *provider)
+guint
+kiln_render_job_get_announce_interval (KilnRenderJob *self)
 {
-  char text[KILN_ADDRESS_STRING_SIZE];
+  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), 0);
 
-  kiln_address_format (provider, text);
-  /* The start and the end of the address, as wallets show it. */
-  return g_strdup_printf ("%.6s…%s", text, text + KILN_ADDRESS_STRING_SIZE - 5);
+  return self->announce_interval;
 }
 
-char *
-kiln_render_job_format_amount (const KilnUint256 *amount)
+guint
+kiln_render_job_get_announce_max_interval (KilnRenderJob *self)
 {
-  g_autofree char *units = kiln_uint256_format_units (amount, KILN_MARKET_TOKEN_DECIMALS);
+  g_return_val_if_fail (KILN_IS_RENDER_JOB (self), 0);
 
-  return g_strdup_printf ("%s GNT", units);
+  return self->announce_max_interval;
 }
+
+/* State ------------------------------------------------------------------------------------- */
 
 static const char *
 describe_state (KilnRenderJobState state)
@@ -1099,158 +788,4 @@ kiln_render_job_notify_money (KilnRenderJob *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COST]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OWED]);
-}
-
-/* Persistence */
-
-typedef struct
-{
-  KilnRenderJob      *job;
-  KilnRenderJobSaved  done;
-  gpointer            data;
-} Saving;
-
-static void
-on_saved (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  Saving *saving = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!kiln_job_store_update_finish (KILN_JOB_STORE (source), result, &error))
-    g_warning ("Could not record the progress of render job %s: %s",
-               saving->job->record->id, error->message);
-
-  if (saving->done != NULL)
-    saving->done (saving->job, saving->data, error);
-
-  g_object_unref (saving->job);
-  g_free (saving);
-}
-
-void
-kiln_render_job_save (KilnRenderJob      *self,
-                      int                 index,
-                      Assignment         *assignment,
-                      KilnRenderJobSaved  done,
-                      gpointer            data)
-{
-  Saving *saving;
-  KilnJobSubtaskRecord subtask = { 0 };
-
-  /* Before the job is first written, there is nothing to update. */
-  if (!self->stored)
-    {
-      if (done != NULL)
-        done (self, data, NULL);
-      return;
-    }
-
-  if (index >= 0)
-    {
-      const Subtask *current = &g_array_index (self->subtasks, Subtask, index);
-
-      subtask.index = index;
-      subtask.state = current->state;
-      subtask.attempt = current->done_attempt;
-      subtask.done_at = current->done_at;
-    }
-
-  self->record->updated_at = kiln_render_job_now_us ();
-  saving = g_new0 (Saving, 1);
-  saving->job = g_object_ref (self);
-  saving->done = done;
-  saving->data = data;
-  kiln_job_store_update_async (self->store, self->record, index >= 0 ? &subtask : NULL,
-                               assignment != NULL ? assignment->record : NULL, NULL,
-                               on_saved, saving);
-}
-
-Assignment *
-kiln_render_job_add_assignment (KilnRenderJob           *self,
-                                KilnJobAssignmentRecord *record,
-                                KilnTerms               *terms)
-{
-  Assignment *assignment = g_new0 (Assignment, 1);
-
-  assignment->job = self;
-  assignment->record = record;
-  assignment->terms = terms;
-  g_ptr_array_add (self->assignments, assignment);
-  g_hash_table_insert (self->by_terms, assignment->record->terms_digest, assignment);
-  return assignment;
-}
-
-const KilnSubtask *
-kiln_render_job_plan_subtask (KilnRenderJob *self,
-                              guint          index)
-{
-  return kiln_job_plan_get_subtask (self->plan, index);
-}
-
-char *
-kiln_render_job_frame_path (KilnRenderJob *self,
-                            int            frame)
-{
-  g_autoptr(KilnRenderSpec) spec = kiln_render_spec_new ();
-
-  spec->output_dir = g_strdup (self->record->output_dir);
-  spec->format = kiln_job_plan_get_format (self->plan);
-  return kiln_render_spec_get_output_path (spec, frame);
-}
-
-char *
-kiln_render_job_strip_path (KilnRenderJob *self,
-                            guint          index)
-{
-  g_autofree char *name = g_strdup_printf ("strip-%u.png", index);
-
-  return g_build_filename (self->record->work_dir, "strips", name, NULL);
-}
-
-/* Messages */
-
-typedef struct
-{
-  GWeakRef          job;
-  KilnAddress       peer;
-  KilnMessageType   type;
-} Sending;
-
-static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Sending *sending = user_data;
-  g_autoptr(KilnRenderJob) self = g_weak_ref_get (&sending->job);
-  g_autoptr(KilnMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-
-  message = kiln_engine_send_message_finish (KILN_ENGINE (source), result, &error);
-  if (message == NULL && self != NULL)
-    {
-      g_autofree char *who = kiln_render_job_describe_provider (&sending->peer);
-
-      kiln_render_job_log (self, -1, _("Could not send %s to %s: %s"),
-                           kiln_message_type_to_string (sending->type), who, error->message);
-    }
-
-  g_weak_ref_clear (&sending->job);
-  g_free (sending);
-}
-
-void
-kiln_render_job_send (KilnRenderJob     *self,
-                      const KilnAddress *peer,
-                      KilnMessageType    type,
-                      GBytes            *body)
-{
-  Sending *sending = g_new0 (Sending, 1);
-
-  g_weak_ref_init (&sending->job, self);
-  sending->peer = *peer;
-  sending->type = type;
-  kiln_engine_send_message_async (self->engine, peer, type, body, NULL, on_sent, sending);
 }

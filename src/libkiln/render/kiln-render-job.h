@@ -44,6 +44,11 @@ GQuark kiln_render_job_error_quark (void);
 #define KILN_RENDER_JOB_ACCEPT_TIMEOUT     60
 /* What a result may take beyond the subtask timeout to arrive (transfers, clocks), seconds. */
 #define KILN_RENDER_JOB_RESULT_GRACE       30
+/* While a subtask waits for a provider, the task is announced again to the connected peers:
+ * first after this many milliseconds, then after twice as long each time, up to the
+ * maximum ("announce-interval", "announce-max-interval"). */
+#define KILN_RENDER_JOB_ANNOUNCE_INTERVAL_MS      2000
+#define KILN_RENDER_JOB_ANNOUNCE_MAX_INTERVAL_MS  60000
 /* Defaults of the settings. */
 #define KILN_RENDER_JOB_DEFAULT_TIMEOUT    600
 #define KILN_RENDER_JOB_DEFAULT_MEMORY_MIB 2048
@@ -96,7 +101,10 @@ const char        *kiln_render_job_event_get_text    (KilnRenderJobEvent *self);
  * "error" (why it failed, or NULL), "frames-done", "frames-total", "n-subtasks",
  * "subtasks-done", "cost" (what verified work costs so far) and "max-cost" (the most the job
  * can cost), both decimal strings of base units, "owed" (verified work not yet paid, the
- * same), "output-dir", "blend-file", "has-wallet".
+ * same), "output-dir", "blend-file", "has-wallet". Read-write: "announce-interval" and
+ * "announce-max-interval", in milliseconds (KILN_RENDER_JOB_ANNOUNCE_INTERVAL_MS and
+ * KILN_RENDER_JOB_ANNOUNCE_MAX_INTERVAL_MS by default): how long the job waits before it
+ * announces its task again while a subtask waits for a provider, at first and at most.
  *
  * Signals:
  *   ::subtask-changed (guint index, KilnSubtaskState state): a subtask moved on.
@@ -129,7 +137,8 @@ KilnRenderJob     *kiln_render_job_new               (KilnEngine                
 
 /* Writes the job and its plan to the engine's store, puts the scene's files in the engine's
  * content store, then signs the task announcement and sends it to every connected peer
- * (and to each peer that connects later while subtasks still need providers). Completes
+ * (to each peer that connects later while subtasks still need providers, and to all again,
+ * less and less often, while a subtask waits for one: "announce-interval"). Completes
  * once the job is announced; from then on it runs by itself until it is done, fails or is
  * cancelled. The engine should be running. */
 void               kiln_render_job_start_async       (KilnRenderJob               *self,
@@ -142,10 +151,11 @@ gboolean           kiln_render_job_start_finish      (KilnRenderJob             
 
 /* Loads job @id from the engine's store. A job that had not ended goes on: its verified
  * subtasks are kept (a frame whose image is gone from the output folder is rendered again),
- * the assignments that were out are withdrawn (CANCEL, not paid) and their subtasks
- * assigned anew under a fresh announcement, strips waiting to be joined are joined, and what
- * is owed is paid when @wallet is given. A job that had ended is only shown. Load a job
- * only while no other KilnRenderJob object of it is alive. Errors:
+ * the assignments that were out are withdrawn at once (not paid; CANCEL to their provider
+ * now, or when it connects again) and their subtasks assigned anew under a fresh
+ * announcement, strips waiting to be joined are joined, and what is owed is paid when
+ * @wallet is given. A job that had ended is only shown. Load a job only while no other
+ * KilnRenderJob object of it is alive. Errors:
  * KILN_STORE_ERROR_NOT_FOUND when there is no such job. */
 void               kiln_render_job_load_async        (KilnEngine                  *engine,
                                                       KilnBlender                 *blender,
@@ -169,6 +179,15 @@ void               kiln_render_job_cancel_async      (KilnRenderJob             
 gboolean           kiln_render_job_cancel_finish     (KilnRenderJob               *self,
                                                       GAsyncResult                *result,
                                                       GError                     **error);
+
+/* The wait before the task is announced again while a subtask waits for a provider: @first
+ * milliseconds at first (and at least between two announcements), doubling each time up to
+ * @most (at least @first). Progress (a verified subtask) starts again from @first. */
+void               kiln_render_job_set_announce_intervals (KilnRenderJob          *self,
+                                                           guint                   first,
+                                                           guint                   most);
+guint              kiln_render_job_get_announce_interval  (KilnRenderJob          *self);
+guint              kiln_render_job_get_announce_max_interval (KilnRenderJob       *self);
 
 /* Gives a job made or loaded without a wallet one; a job waiting to pay pays at once. The
  * wallet's chain and token must be those the job announced. */
