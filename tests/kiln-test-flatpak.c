@@ -268,8 +268,28 @@ kiln_test_flatpak_build_argv (KilnTestFlatpak     *flatpak,
   g_strv_builder_add_many (argv,
                            "--tmpfs", "/tmp",
                            "--bind", flatpak->bus_dir, flatpak->bus_dir,
+                           NULL);
+  /* The checkout and the build, which may be under the /tmp hidden above: the test program
+   * runs itself from there and reads its data files (the home folder in them is hidden
+   * again below). */
+  {
+    g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+    g_autofree char *exe_dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
+    const char *build_tests = g_getenv ("G_TEST_BUILDDIR");
+    g_autofree char *build_root = build_tests != NULL ? g_path_get_dirname (build_tests) : NULL;
+    const char *keep[] = { g_getenv ("KILN_SOURCE_ROOT"), g_getenv ("G_TEST_SRCDIR"),
+                           build_root, exe_dir };
+
+    for (guint i = 0; i < G_N_ELEMENTS (keep); i++)
+      if (keep[i] != NULL && g_path_is_absolute (keep[i])
+          && g_file_test (keep[i], G_FILE_TEST_IS_DIR))
+        g_strv_builder_add_many (argv, "--bind", keep[i], keep[i], NULL);
+  }
+  g_strv_builder_add_many (argv,
                            "--tmpfs", flatpak->home,
                            "--bind", flatpak->app_dir, flatpak->app_dir,
+                           NULL);
+  g_strv_builder_add_many (argv,
                            "--ro-bind", info, "/.flatpak-info",
                            "--ro-bind", empty, "/usr/bin/blender",
                            "--ro-bind", empty, "/usr/bin/bwrap",

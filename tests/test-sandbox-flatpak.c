@@ -240,7 +240,12 @@ test_argv (void)
     g_autofree char *home = g_strdup_printf ("--tmpfs %s ", g_get_home_dir ());
     g_autofree char *bind = g_strdup_printf ("--bind %s %s ", work, work);
 
-    g_assert_nonnull (strstr (joined, home));
+    /* $HOME is hidden under a tmpfs of its own, or with /tmp when it is in there (a
+     * checkout under /tmp), and the sandbox's home is then /tmp/home. */
+    if (g_str_has_prefix (g_get_home_dir (), "/tmp/"))
+      g_assert_nonnull (strstr (joined, "--tmpfs /tmp/home "));
+    else
+      g_assert_nonnull (strstr (joined, home));
     g_assert_nonnull (strstr (joined, bind));
   }
   for (guint i = 0; argv[i] != NULL; i++)
