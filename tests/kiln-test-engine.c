@@ -28,7 +28,15 @@ remove_tree (const char *path)
 
 KilnTestEngine *
 kiln_test_engine_new_stopped (const char *name,
-                            guint32     network)
+                              guint32     network)
+{
+  return kiln_test_engine_new_stopped_in (NULL, name, network);
+}
+
+KilnTestEngine *
+kiln_test_engine_new_stopped_in (const char *parent,
+                                 const char *name,
+                                 guint32     network)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *template = g_strdup_printf ("kiln-%s-XXXXXX", name);
@@ -37,8 +45,19 @@ kiln_test_engine_new_stopped (const char *name,
 
   node->key = kiln_key_generate (&error);
   g_assert_no_error (error);
-  node->dir = g_dir_make_tmp (template, &error);
-  g_assert_no_error (error);
+  if (parent == NULL)
+    {
+      node->dir = g_dir_make_tmp (template, &error);
+      g_assert_no_error (error);
+    }
+  else
+    {
+      char *made;
+
+      node->dir = g_build_filename (parent, template, NULL);
+      made = g_mkdtemp_full (node->dir, 0700);
+      g_assert_nonnull (made);
+    }
   db = g_build_filename (node->dir, KILN_STORE_FILE_NAME, NULL);
   node->store = kiln_store_new (db, NULL, &error);
   g_assert_no_error (error);
@@ -50,7 +69,7 @@ kiln_test_engine_new_stopped (const char *name,
 
 KilnTestEngine *
 kiln_test_engine_new (const char *name,
-                    guint32     network)
+                      guint32     network)
 {
   KilnTestEngine *node = kiln_test_engine_new_stopped (name, network);
 
@@ -71,7 +90,7 @@ kiln_test_engine_reopen (KilnTestEngine *node)
 
 void
 kiln_test_engine_start (KilnTestEngine *node,
-                      const char   *bootstrap)
+                        const char     *bootstrap)
 {
   const char *list[] = { bootstrap, NULL };
   g_autoptr(GError) error = NULL;
@@ -93,9 +112,9 @@ on_message (KilnEngine     *engine,
 }
 
 void
-kiln_test_engine_record (KilnTestEngine          *node,
-                       const KilnMessageType *types,
-                       guint                  n_types)
+kiln_test_engine_record (KilnTestEngine        *node,
+                         const KilnMessageType *types,
+                         guint                  n_types)
 {
   for (guint i = 0; i < n_types; i++)
     kiln_engine_add_message_handler (node->engine, types[i], on_message, node, NULL);
@@ -168,7 +187,7 @@ on_connected (GObject      *object,
 
 gboolean
 kiln_test_engine_is_linked (KilnTestEngine *node,
-                          KilnTestEngine *peer)
+                            KilnTestEngine *peer)
 {
   KilnEnginePeer *found = kiln_engine_lookup_peer (node->engine, kiln_test_engine_address (peer));
 
@@ -191,7 +210,7 @@ peer_linked (gpointer data)
 
 void
 kiln_test_engine_link (KilnTestEngine *a,
-                     KilnTestEngine *b)
+                       KilnTestEngine *b)
 {
   Dial dial = { 0 };
   PeerWait ab = { a, b }, ba = { b, a };
@@ -203,4 +222,21 @@ kiln_test_engine_link (KilnTestEngine *a,
   g_clear_object (&dial.peer);
   kiln_test_wait_until (peer_linked, &ab);
   kiln_test_wait_until (peer_linked, &ba);
+}
+
+KilnProviderAgent *
+kiln_test_engine_start_agent (KilnTestEngine *node,
+                              KilnProvider   *provider,
+                              KilnBlender    *blender,
+                              const char     *work_dir)
+{
+  g_autoptr(KilnProviderAgent) agent = NULL;
+  g_autoptr(GError) error = NULL;
+
+  agent = kiln_provider_agent_new (node->engine, provider, blender, work_dir);
+  kiln_provider_agent_set_idle_priority (agent, FALSE);
+  kiln_provider_agent_start (agent, &error);
+  g_assert_no_error (error);
+  g_assert_true (kiln_provider_agent_get_running (agent));
+  return g_steal_pointer (&agent);
 }

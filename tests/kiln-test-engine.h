@@ -2,9 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A KilnTestEngine is a fresh key, a data folder under /tmp with its own store, and a KilnEngine
- * over them on Kiln network @network. Tests that need two or more nodes talking (the market,
- * render jobs, the engine's messages) start them on 127.0.0.1 and link them directly.
+ * A KilnTestEngine is a fresh key, a data folder of its own (under /tmp unless given another
+ * place) with its own store, and a KilnEngine over them on Kiln network @network. Tests and
+ * their helper programs that need nodes talking (the market, render jobs, the engine's
+ * messages) start them on 127.0.0.1 and link them directly or through a bootstrap node.
  */
 #pragma once
 
@@ -28,6 +29,10 @@ KilnTestEngine    *kiln_test_engine_new_stopped  (const char            *name,
 /* The same, started on 127.0.0.1 (any free port) without bootstrap peers. */
 KilnTestEngine    *kiln_test_engine_new          (const char            *name,
                                                   guint32                network);
+/* kiln_test_engine_new_stopped() with the folder made in @parent (in /tmp when NULL). */
+KilnTestEngine    *kiln_test_engine_new_stopped_in (const char          *parent,
+                                                    const char          *name,
+                                                    guint32              network);
 /* Starts the engine on 127.0.0.1 (any free port), bootstrapping from @bootstrap (or none). */
 void               kiln_test_engine_start        (KilnTestEngine        *node,
                                                   const char            *bootstrap);
@@ -51,5 +56,13 @@ void               kiln_test_engine_link         (KilnTestEngine        *a,
 /* Whether @node has @peer as a connected peer now. */
 gboolean           kiln_test_engine_is_linked    (KilnTestEngine        *node,
                                                   KilnTestEngine        *peer);
+
+/* A started provider agent on the node's engine: it lends @provider's cores, rendering with
+ * @blender in @work_dir at normal priority (the machine running the tests is busy with
+ * other work). */
+KilnProviderAgent *kiln_test_engine_start_agent  (KilnTestEngine        *node,
+                                                  KilnProvider          *provider,
+                                                  KilnBlender           *blender,
+                                                  const char            *work_dir);
 
 G_END_DECLS

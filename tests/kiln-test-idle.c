@@ -4,13 +4,23 @@
  * introspection is copied from Mutter (org.gnome.Mutter.IdleMonitor.xml), and, as
  * Mutter does, WatchFired goes only to the client that added the watch.
  *
+ * The buses are dbus-daemons of their own that end with the test process, whichever way it
+ * ends (GTestDBus's helper misses that once it runs two: the second daemon inherits the pipe
+ * the helper waits on).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include "config.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
 #include "kiln-test-idle.h"
 #include "kiln-test-link.h"
+#include "kiln-test-util.h"
 
 static const char mutter_xml[] =
   "<node>"
@@ -69,10 +79,17 @@ typedef struct
   gboolean         acquired;
 } Service;
 
+/* A private bus: a dbus-daemon that lets anyone own any name and activates nothing. */
+typedef struct
+{
+  GSubprocess *daemon;
+  char        *address;
+} Bus;
+
 struct _FakeServices
 {
-  GTestDBus *session;
-  GTestDBus *system;
+  Bus        session;
+  Bus        system;
   Service    mutter;
   Service    screensaver;
   Service    upower;
@@ -209,10 +226,68 @@ upower_get_property (GDBusConnection  *connection,
   return g_variant_new_boolean (services->on_battery);
 }
 
+/* Buses ----------------------------------------------------------------------------------- */
+
+static const char bus_config[] =
+  "<busconfig>\n"
+  "  <type>session</type>\n"
+  "  <listen>unix:tmpdir=/tmp</listen>\n"
+  "  <policy context='default'>\n"
+  "    <allow send_destination='*' eavesdrop='true'/>\n"
+  "    <allow eavesdrop='true'/>\n"
+  "    <allow own='*'/>\n"
+  "  </policy>\n"
+  "</busconfig>\n";
+
+static void
+bus_start (Bus *bus)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_arg = NULL;
+  int fd;
+
+  fd = g_file_open_tmp ("kiln-test-bus-XXXXXX.conf", &config, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (config, bus_config, -1, &error);
+  g_assert_no_error (error);
+
+  /* The daemon prints its address once it listens. */
+  config_arg = g_strconcat ("--config-file=", config, NULL);
+  launcher = kiln_test_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  bus->daemon = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
+                                             "--print-address", config_arg, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->daemon));
+  /* The pipe stays open with the daemon: nothing it writes may fail. */
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
+  bus->address = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (bus->address);
+  g_unlink (config);
+}
+
+static void
+bus_stop (Bus *bus)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (bus->daemon, SIGTERM);
+  g_subprocess_wait (bus->daemon, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&bus->daemon);
+  g_clear_pointer (&bus->address, g_free);
+}
+
+/* Services -------------------------------------------------------------------------------- */
+
 static void
 service_start (FakeServices              *services,
                Service                   *service,
-               GTestDBus                 *bus,
+               Bus                       *bus,
                const char                *xml,
                const char                *path,
                const GDBusInterfaceVTable *vtable)
@@ -222,7 +297,7 @@ service_start (FakeServices              *services,
 
   g_assert_no_error (error);
   service->connection =
-    g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
+    g_dbus_connection_new_for_address_sync (bus->address,
                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                             NULL, NULL, &error);
@@ -280,19 +355,20 @@ fake_services_new (void)
                                                       { 0 } };
   FakeServices *services = g_new0 (FakeServices, 1);
 
-  services->session = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (services->session);
-  services->system = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (services->system);
+  /* Nothing in the test reaches the desktop's own buses: connections to the private ones
+   * come from fake_services_connect(). */
+  g_test_dbus_unset ();
+  bus_start (&services->session);
+  bus_start (&services->system);
   services->watches = g_array_new (FALSE, FALSE, sizeof (Watch));
   g_array_set_clear_func (services->watches, (GDestroyNotify) watch_clear);
   services->screensaver_idle_supported = TRUE;
 
-  service_start (services, &services->mutter, services->session, mutter_xml,
+  service_start (services, &services->mutter, &services->session, mutter_xml,
                  "/org/gnome/Mutter/IdleMonitor/Core", &mutter_vtable);
-  service_start (services, &services->screensaver, services->session, screensaver_xml,
+  service_start (services, &services->screensaver, &services->session, screensaver_xml,
                  "/org/freedesktop/ScreenSaver", &screensaver_vtable);
-  service_start (services, &services->upower, services->system, upower_xml,
+  service_start (services, &services->upower, &services->system, upower_xml,
                  "/org/freedesktop/UPower", &upower_vtable);
   return services;
 }
@@ -304,10 +380,8 @@ fake_services_free (FakeServices *services)
   service_stop (&services->screensaver);
   service_stop (&services->upower);
   g_array_unref (services->watches);
-  g_test_dbus_down (services->system);
-  g_test_dbus_down (services->session);
-  g_object_unref (services->system);
-  g_object_unref (services->session);
+  bus_stop (&services->system);
+  bus_stop (&services->session);
   g_free (services);
 }
 
@@ -319,7 +393,7 @@ fake_services_connect (FakeServices *services,
   GDBusConnection *connection;
 
   connection = g_dbus_connection_new_for_address_sync (
-    g_test_dbus_get_bus_address (system ? services->system : services->session),
+    system ? services->system.address : services->session.address,
     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
   g_assert_no_error (error);

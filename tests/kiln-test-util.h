@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -12,6 +12,12 @@ G_BEGIN_DECLS
  * main loop turn or in a worker thread (a GTask keeps its source object until the thread
  * that ran it lets go): waits up to 10 s for the other references to go, then requires
  * that dropping ours finalizes @object. */
-void kiln_test_assert_finalize_soon (gpointer object);
+void                 kiln_test_assert_finalize_soon (gpointer          object);
+
+/* g_subprocess_launcher_new() for services a test starts (buses, X servers, nodes): each
+ * child gets SIGTERM when the thread that spawned it ends, so when the test process ends
+ * however it ends (an assertion, a signal, a timeout) and not only at its tear-down. Spawn
+ * from the main thread. */
+GSubprocessLauncher *kiln_test_launcher_new         (GSubprocessFlags  flags);
 
 G_END_DECLS

@@ -7,6 +7,10 @@
 # afterwards; the "login" collection is created there, unlocked, with the password in
 # $KILN_TEST_KEYRING_PASSWORD, and is the "default" alias. The exit code is COMMAND's.
 #
+# Nothing outlives the run: what COMMAND leaves running when it ends, however it ends, is
+# stopped (and named on standard error), and SIGINT, SIGTERM or SIGHUP to this script are
+# passed on to COMMAND and everything it started as one SIGTERM.
+#
 # Works headless and as root: no display is used (DISPLAY and WAYLAND_DISPLAY are cleared so
 # that an unlock prompt can never appear on a real desktop; it is dismissed at once instead).
 #
@@ -18,9 +22,10 @@ if [ $# -eq 0 ]; then
   exit 2
 fi
 
-for tool in dbus-run-session gnome-keyring-daemon gdbus; do
+for tool in dbus-run-session gnome-keyring-daemon gdbus setsid; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "with-keyring: $tool is missing (install dbus, gnome-keyring and libglib2.0-bin)" >&2
+    echo "with-keyring: $tool is missing (install dbus, gnome-keyring, libglib2.0-bin and" \
+      "util-linux)" >&2
     exit 1
   fi
 done
@@ -89,23 +94,58 @@ fi
 
 # First stage: a private home, then a private session bus.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kiln-keyring.XXXXXX")
+run=
+
+# run_pids: the processes of the run that are still there. Each has this run's folder in its
+# environment as KILN_WITH_KEYRING_DIR (this shell does not), also those that left the run's
+# process group (D-Bus activated services, daemons that called setsid) or lost their parent.
+run_pids ()
+{
+  grep -lsxzF "KILN_WITH_KEYRING_DIR=$tmp" /proc/[0-9]*/environ |
+    sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p'
+}
+
+# wait_gone SECONDS PID...: waits until none of the PIDs runs, at most SECONDS; fails if
+# one still does.
+wait_gone ()
+{
+  deadline=$(($(date +%s) + $1))
+  shift
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      [ "$(date +%s)" -lt "$deadline" ] || return 1
+      sleep 0.1
+    done
+  done
+}
 
 cleanup ()
 {
-  if [ -s "$tmp/daemon.pid" ]; then
-    pid=$(cat "$tmp/daemon.pid")
-    # The daemon leaves when its bus goes away; wait for that so nothing writes into $tmp
-    # while it is removed, and end it if it lingers.
-    tries=0
-    while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
-      tries=$((tries + 1))
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null || true
+  if [ -n "$run" ]; then
+    # Interrupted (a terminal's Ctrl+C, a test runner's timeout): the command and everything
+    # it started get SIGTERM, and its own clean-up ends the rest.
+    kill -15 "-$run" 2>/dev/null || true
+    # The keyring daemon goes at once; nothing may write into $tmp while it is removed.
+    [ ! -s "$tmp/daemon.pid" ] || wait_gone 5 "$(cat "$tmp/daemon.pid")" || true
+  else
+    # The command is over, however it ended. The keyring daemon and D-Bus activated services
+    # leave with their bus; whatever else it left running (say, an X server started by a
+    # test that was killed outright) is ended here.
+    # shellcheck disable=SC2046
+    if ! wait_gone 5 $(run_pids); then
+      left=$(run_pids)
+      echo "with-keyring: stopping what $1 left running:" >&2
+      # shellcheck disable=SC2086
+      ps -o pid=,args= -p "$(echo $left | tr ' ' ',')" >&2 || true
+      # shellcheck disable=SC2086
+      kill $left 2>/dev/null || true
+      # shellcheck disable=SC2086
+      wait_gone 5 $left || kill -9 $left 2>/dev/null || true
+    fi
   fi
   rm -rf "$tmp"
 }
-trap cleanup EXIT
+trap 'cleanup "$1"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
@@ -118,10 +158,18 @@ export XDG_CONFIG_HOME="$tmp/config"
 export XDG_CACHE_HOME="$tmp/cache"
 export XDG_STATE_HOME="$tmp/state"
 export KILN_TEST_KEYRING_PASSWORD="${KILN_TEST_KEYRING_PASSWORD:-kiln-test-keyring}"
-export KILN_WITH_KEYRING_DIR="$tmp"
 unset DISPLAY WAYLAND_DISPLAY GNOME_KEYRING_CONTROL GNOME_KEYRING_PID SSH_AUTH_SOCK \
-      DBUS_SESSION_BUS_ADDRESS 2>/dev/null || true
+      DBUS_SESSION_BUS_ADDRESS KILN_WITH_KEYRING_DIR 2>/dev/null || true
 
+# The run in a process group (and session) of its own, so that this shell alone hears a
+# terminal's or a test runner's signal and passes it on once; waited for in the background,
+# so that the traps run as soon as the signal comes. Its standard input stays this one's.
+exec 3<&0
+KILN_WITH_KEYRING_STAGE=inner KILN_WITH_KEYRING_DIR="$tmp" \
+  setsid dbus-run-session -- /bin/sh "$0" "$@" <&3 3<&- &
+run=$!
+exec 3<&-
 status=0
-KILN_WITH_KEYRING_STAGE=inner dbus-run-session -- /bin/sh "$0" "$@" || status=$?
+wait "$run" || status=$?
+run=
 exit "$status"

@@ -651,7 +651,8 @@ print_scene (KilnNodeRender              *self,
                kiln_scene_info_get_scene_name (self->scene), file,
                kiln_scene_info_get_file_version (self->scene));
       /* TRANSLATORS: "Frames 1-250 · 1920×1080 pixels · 128 samples · PNG" */
-      g_print (_("Frames %s · %u×%u pixels · %u samples · %s\n"),
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Frames %s · %u×%u pixels · %u sample · %s\n",
+                            "Frames %s · %u×%u pixels · %u samples · %s\n", settings->samples),
                frames, settings->width, settings->height, settings->samples, format);
       for (guint i = 0; i < notes->len; i++)
         g_print (_("Note: %s\n"), (const char *) g_ptr_array_index (notes, i));
@@ -708,26 +709,28 @@ print_job (KilnNodeRender *self)
       g_autofree char *most = kiln_node_format_amount (&max_cost, decimals, symbol);
       g_autofree char *held = kiln_node_format_amount (&balance, decimals, symbol);
       guint n_frames = kiln_render_job_get_frames_total (self->job);
+      guint n_strips = kiln_job_plan_get_n_strips (plan);
       guint n_subtasks = kiln_render_job_get_n_subtasks (self->job);
-      g_autofree char *split = NULL;
-      g_autofree char *cores = NULL;
 
-      if (kiln_job_plan_get_n_strips (plan) > 1)
-        split = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u frame in %u strips",
-                                              "%u frames in %u strips each", n_frames),
-                                 n_frames, kiln_job_plan_get_n_strips (plan));
-      else
-        split = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u frame in %u subtasks",
-                                              "%u frames in %u subtasks", n_frames),
-                                 n_frames, n_subtasks);
-
-      cores = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u core", "%u cores",
-                                            settings->cores),
-                               settings->cores);
-      /* TRANSLATORS: the job's ID, "8 frames in 8 subtasks", seconds, "1 core", a price */
-      g_print (_("Job %s: %s of at most %u s on %s, at most %s per CPU-hour\n"),
-               kiln_render_job_get_id (self->job), split, settings->subtask_timeout, cores,
-               price);
+      /* TRANSLATORS: the job's ID, then how many frames it renders */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Job %s renders %u frame\n",
+                            "Job %s renders %u frames\n", n_frames),
+               kiln_render_job_get_id (self->job), n_frames);
+      if (n_strips > 1)
+        g_print (g_dngettext (GETTEXT_PACKAGE, "Each frame is cut into %u strip\n",
+                              "Each frame is cut into %u strips\n", n_strips),
+                 n_strips);
+      /* TRANSLATORS: how many subtasks, then the most seconds each may take */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "The job is split into %u subtask of at most %u s\n",
+                            "The job is split into %u subtasks of at most %u s each\n",
+                            n_subtasks),
+               n_subtasks, settings->subtask_timeout);
+      /* TRANSLATORS: CPU cores, then the most paid per CPU-hour, such as "1.5 GNT" */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Each subtask runs on %u core, paid at most %s per "
+                            "CPU-hour\n",
+                            "Each subtask runs on %u cores, paid at most %s per CPU-hour\n",
+                            settings->cores),
+               settings->cores, price);
       /* TRANSLATORS: the most the job can cost, then the account's balance */
       g_print (_("It costs at most %s; the account holds %s\n"), most, held);
       g_print (_("Frames go to %s\n"), output);

@@ -25,16 +25,14 @@
 #include "kiln-market-bodies.h"
 #include "kiln-provider-agent.h"
 #include "kiln-render-private.h"
+#include "kiln-test-engine.h"
 #include "libkiln.h"
 
 #define OFFER_SECONDS 600
 
 typedef struct
 {
-  KilnKey           *key;
-  char              *dir;
-  KilnStore         *store;
-  KilnEngine        *engine;
+  KilnTestEngine    *base;         /* its key, data folder, store and engine */
   KilnProviderAgent *agent;        /* honest ones */
   /* Cheats: the assignment under way. */
   guint              results;
@@ -97,46 +95,27 @@ fail (const char   *what,
  * providers know of each other before anyone else comes. */
 static char *first_endpoint;
 
+/* A provider on the Kiln network, its data in a folder of its own under the root. */
 static Node *
-node_new (guint           index,
-          guint           roles,
-          GError        **error)
+node_new (guint index)
 {
-  const char *bootstrap[] = { first_endpoint, NULL };
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *name = g_strdup_printf ("node-%u", index);
-  g_autofree char *db = NULL;
   Node *node = g_new0 (Node, 1);
 
-  node->dir = g_build_filename (app.root, name, NULL);
-  if (g_mkdir_with_parents (node->dir, 0700) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot make %s", node->dir);
-      return node;
-    }
-  node->key = kiln_key_generate (error);
-  if (node->key == NULL)
-    return node;
-  db = g_build_filename (node->dir, KILN_STORE_FILE_NAME, NULL);
-  node->store = kiln_store_new (db, NULL, error);
-  if (node->store == NULL)
-    return node;
-  node->engine = kiln_engine_new (node->key, node->store, node->dir, error);
-  if (node->engine == NULL)
-    return node;
-  kiln_engine_set_roles (node->engine, roles);
-  if (kiln_engine_start (node->engine, "127.0.0.1", 0,
-                         first_endpoint != NULL ? bootstrap : NULL, FALSE, error) &&
-      first_endpoint == NULL)
-    first_endpoint = g_strdup_printf ("127.0.0.1:%u", kiln_engine_get_listen_port (node->engine));
+  node->base = kiln_test_engine_new_stopped_in (app.root, name, KILN_ENGINE_NETWORK_ID);
+  kiln_engine_set_roles (node->base->engine, KILN_DHT_ROLE_PROVIDER);
+  kiln_test_engine_start (node->base, first_endpoint);
+  if (first_endpoint == NULL)
+    first_endpoint = kiln_test_engine_endpoint (node->base);
   return node;
 }
 
 static void
 node_say_ready (Node *node)
 {
-  say ("provider %s 127.0.0.1:%u", kiln_key_get_address_string (node->key),
-       kiln_engine_get_listen_port (node->engine));
+  g_autofree char *endpoint = kiln_test_engine_endpoint (node->base);
+
+  say ("provider %s %s", kiln_key_get_address_string (node->base->key), endpoint);
 }
 
 static void
@@ -145,17 +124,13 @@ node_free (Node *node)
   if (node->agent != NULL)
     kiln_provider_agent_stop (node->agent);
   g_clear_object (&node->agent);
-  if (node->engine != NULL)
-    kiln_engine_stop (node->engine);
-  g_clear_object (&node->engine);
-  g_clear_object (&node->store);
-  g_clear_object (&node->key);
+  /* The links say goodbye; the data folder goes. */
+  kiln_test_engine_free (node->base);
   g_clear_object (&node->terms);
   g_clear_pointer (&node->subtask, kiln_subtask_free);
   g_clear_pointer (&node->outputs, g_strfreev);
   g_clear_pointer (&node->result, kiln_result_body_free);
   g_free (node->work);
-  g_free (node->dir);
   g_free (node);
 }
 
@@ -165,7 +140,7 @@ send_to (Node              *node,
          KilnMessageType    type,
          GBytes            *body)
 {
-  kiln_engine_send_message_async (node->engine, peer, type, body, NULL, NULL, NULL);
+  kiln_engine_send_message_async (node->base->engine, peer, type, body, NULL, NULL, NULL);
 }
 
 /* --- a provider that cheats once ---------------------------------------------------------- */
@@ -195,7 +170,7 @@ cheat_on_announce (KilnEngine     *engine,
   kiln_offer_set_benchmark (offer, 1000000);
   kiln_offer_set_max_concurrent (offer, 1);
   kiln_offer_set_times (offer, now_s (), now_s () + OFFER_SECONDS);
-  if (!kiln_offer_sign (offer, node->key, &error))
+  if (!kiln_offer_sign (offer, node->base->key, &error))
     {
       fail ("signing an offer", error);
       return;
@@ -268,8 +243,8 @@ cheat_publish_next (Node *node)
   if (node->outputs[node->next_output] != NULL)
     {
       file = g_file_new_for_path (node->outputs[node->next_output]);
-      kiln_content_store_add_file_async (kiln_engine_get_content_store (node->engine), file,
-                                         NULL, cheat_on_published, node);
+      kiln_content_store_add_file_async (kiln_engine_get_content_store (node->base->engine),
+                                         file, NULL, cheat_on_published, node);
       return;
     }
 
@@ -337,7 +312,7 @@ cheat_on_fetched (GObject      *object,
 
   /* Blender reads it under its own name, in a folder of the assignment's own. */
   g_free (node->work);
-  node->work = g_strdup_printf ("%s/work-%u", node->dir, node->results);
+  node->work = g_strdup_printf ("%s/work-%u", node->base->dir, node->results);
   output = g_build_filename (node->work, "output", NULL);
   blend = g_build_filename (node->work, "scene.blend", NULL);
   if (g_mkdir_with_parents (output, 0700) != 0)
@@ -371,7 +346,7 @@ cheat_on_assign (KilnEngine     *engine,
   const KilnMarketFile *blend;
 
   assign = kiln_assign_body_decode (kiln_message_get_body (message), &error);
-  if (assign == NULL || !kiln_terms_accept (assign->terms, node->key, now_s (), &error))
+  if (assign == NULL || !kiln_terms_accept (assign->terms, node->base->key, now_s (), &error))
     {
       g_printerr ("kiln-test-providers: an assignment not taken: %s\n",
                   error != NULL ? error->message : "undecodable");
@@ -407,20 +382,15 @@ cheat_on_reject (KilnEngine     *engine,
 }
 
 static Node *
-cheat_new (guint    index,
-           GError **error)
+cheat_new (guint index)
 {
-  Node *node = node_new (index, KILN_DHT_ROLE_PROVIDER, error);
+  Node *node = node_new (index);
+  KilnEngine *engine = node->base->engine;
 
-  if (node->engine == NULL)
-    return node;
-
-  kiln_engine_add_message_handler (node->engine, KILN_MESSAGE_TASK_ANNOUNCE, cheat_on_announce,
-                                   node, NULL);
-  kiln_engine_add_message_handler (node->engine, KILN_MESSAGE_ASSIGN, cheat_on_assign, node,
+  kiln_engine_add_message_handler (engine, KILN_MESSAGE_TASK_ANNOUNCE, cheat_on_announce, node,
                                    NULL);
-  kiln_engine_add_message_handler (node->engine, KILN_MESSAGE_REJECT, cheat_on_reject, node,
-                                   NULL);
+  kiln_engine_add_message_handler (engine, KILN_MESSAGE_ASSIGN, cheat_on_assign, node, NULL);
+  kiln_engine_add_message_handler (engine, KILN_MESSAGE_REJECT, cheat_on_reject, node, NULL);
   return node;
 }
 
@@ -448,21 +418,13 @@ on_n_running (void)
 }
 
 static Node *
-honest_new (guint    index,
-            GError **error)
+honest_new (guint index)
 {
-  Node *node = node_new (index, KILN_DHT_ROLE_PROVIDER, error);
-  g_autofree char *work = NULL;
+  Node *node = node_new (index);
+  g_autofree char *work = g_build_filename (node->base->dir, "work", NULL);
 
-  if (node->engine == NULL)
-    return node;
-
-  work = g_build_filename (node->dir, "work", NULL);
-  node->agent = kiln_provider_agent_new (node->engine, app.provider, app.blender, work);
-  /* Normal priority: the machine running the tests is busy with other work. */
-  kiln_provider_agent_set_idle_priority (node->agent, FALSE);
+  node->agent = kiln_test_engine_start_agent (node->base, app.provider, app.blender, work);
   g_signal_connect (node->agent, "notify::n-running", G_CALLBACK (on_n_running), NULL);
-  kiln_provider_agent_start (node->agent, error);
   return node;
 }
 
@@ -574,25 +536,12 @@ main (int   argc,
   app.provider = kiln_provider_new (app.policy, app.monitor);
 
   for (int i = 0; i < honest + cheats; i++)
-    {
-      Node *node = i < honest ? honest_new (i, &error) : cheat_new (i, &error);
+    g_ptr_array_add (app.nodes, i < honest ? honest_new (i) : cheat_new (i));
 
-      g_ptr_array_add (app.nodes, node);
-      if (error != NULL)
-        {
-          g_printerr ("kiln-test-providers: node %d: %s\n", i, error->message);
-          app.status = 1;
-          break;
-        }
-    }
-
-  if (app.status == 0)
-    {
-      g_unix_signal_add (SIGTERM, on_signal, NULL);
-      g_unix_signal_add (SIGINT, on_signal, NULL);
-      g_timeout_add (100, wait_idle, &waiting);
-      g_main_loop_run (app.loop);
-    }
+  g_unix_signal_add (SIGTERM, on_signal, NULL);
+  g_unix_signal_add (SIGINT, on_signal, NULL);
+  g_timeout_add (100, wait_idle, &waiting);
+  g_main_loop_run (app.loop);
 
   /* Work under way is handed back; the links say goodbye. */
   g_ptr_array_unref (app.nodes);

@@ -271,7 +271,8 @@ start_xvfb (void)
   int fds[2];
 
   g_assert_cmpint (pipe (fds), ==, 0);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  /* It ends with this process, even one that fails half-way. */
+  launcher = kiln_test_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
   env.xvfb = g_subprocess_launcher_spawn (launcher, &error, "Xvfb", "-displayfd", "3",
                                           "-screen", "0", "800x600x24", "-nolisten", "tcp",

@@ -154,7 +154,14 @@ env -u G_DEBUG "$backend" >"$tmp/backend.log" 2>&1 &
 backend_pid=$!
 wait_for "xdg-desktop-portal-gtk" name_owned org.freedesktop.impl.portal.desktop.gtk ||
   bail "xdg-desktop-portal-gtk did not start: $(cat "$tmp/backend.log")"
-env -u G_DEBUG "$portal" >"$tmp/portal.log" 2>&1 &
+# The portal is given the GTK backend alone: where GNOME's backend is installed too (the
+# Background portal's test uses it), the portal would pick it for the file chooser and
+# notifications, and it needs GNOME Shell for them.
+gtk_portal=/usr/share/xdg-desktop-portal/portals/gtk.portal
+[ -f "$gtk_portal" ] || bail "$gtk_portal is missing (xdg-desktop-portal-gtk installs it)"
+mkdir "$tmp/portals"
+cp "$gtk_portal" "$tmp/portals/"
+env -u G_DEBUG XDG_DESKTOP_PORTAL_DIR="$tmp/portals" "$portal" >"$tmp/portal.log" 2>&1 &
 portal_pid=$!
 wait_for "xdg-desktop-portal" name_owned org.freedesktop.portal.Desktop ||
   bail "xdg-desktop-portal did not start: $(cat "$tmp/portal.log")"

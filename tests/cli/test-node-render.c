@@ -3,18 +3,21 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The requestor is the built kiln-node, run with --json against a real devnet (anvil, the
- * GNT test token, KilnBatchPay) with real Blender in bubblewrap. Providers are
- * KilnProviderAgents over engines on loopback in this process (one idle monitor on private
- * buses, kept idle), except where one must die: there they are `kiln-node run --lend`
- * processes, and one is killed with SIGKILL while its Blender renders. Nodes find each
- * other only through --bootstrap on 127.0.0.1.
+ * GNT test token, KilnBatchPay) with real Blender in bubblewrap; without --json, what it
+ * prints is read as a person would. Providers are KilnProviderAgents over engines on
+ * loopback in this process (one idle monitor on private buses, kept idle), except where one
+ * must die: there they are `kiln-node run --lend` processes, and one is killed with SIGKILL
+ * while its Blender renders. Nodes find each other only through --bootstrap on 127.0.0.1.
+ * The nodes, the buses and the devnet started here end with this program, even when a test
+ * fails half-way.
  *
  * Frames are compared value for value with a local render of the same scene: they are
  * pixel-identical. Whole frames are also the very file Blender wrote but for its text chunks:
  * Blender writes the date and the render times into every PNG it saves, so two renders of
  * the same pixels never are byte-identical as files; joined strips are PNGs Kiln writes
- * itself, so only their pixels are compared. What reached the chain is read back from the token contract, never from Kiln's
- * records, and must equal what each provider was told it earned, to the base unit.
+ * itself, so only their pixels are compared. What reached the chain is read back from the
+ * token contract, never from Kiln's records, and must equal what each provider was told it
+ * earned, to the base unit.
  */
 #include <signal.h>
 #include <string.h>
@@ -209,17 +212,19 @@ on_exited (GObject      *object,
   requestor->exited = TRUE;
 }
 
+/* `render SCENE [--json] …` as the funded account, with @args after; NULL-terminated. */
 static GPtrArray *
-requestor_argv (const char         *scene,
+requestor_args (const char         *scene,
                 const char         *data_dir,
+                gboolean            json,
                 const char * const *args)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
 
-  g_ptr_array_add (argv, g_strdup (g_getenv ("KILN_NODE")));
   g_ptr_array_add (argv, g_strdup ("render"));
   g_ptr_array_add (argv, g_strdup (scene));
-  g_ptr_array_add (argv, g_strdup ("--json"));
+  if (json)
+    g_ptr_array_add (argv, g_strdup ("--json"));
   g_ptr_array_add (argv, g_strdup ("--data-dir"));
   g_ptr_array_add (argv, g_strdup (data_dir));
   if (shared.devnet != NULL)
@@ -249,9 +254,12 @@ requestor_start_full (const char         *scene,
 {
   Requestor *requestor = g_new0 (Requestor, 1);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = requestor_argv (scene, data_dir, args);
+  g_autoptr(GPtrArray) argv = requestor_args (scene, data_dir, TRUE, args);
   g_autoptr(GError) error = NULL;
-  g_autofree char *command = g_strjoinv (" ", (char **) argv->pdata);
+  g_autofree char *command = NULL;
+
+  g_ptr_array_insert (argv, 0, g_strdup (g_getenv ("KILN_NODE")));
+  command = g_strjoinv (" ", (char **) argv->pdata);
 
   g_test_message ("running %s", command);
 
@@ -259,8 +267,8 @@ requestor_start_full (const char         *scene,
   requestor->on_event = on_event;
   requestor->data = data;
   requestor->err_path = g_build_filename (shared.root, "render.err", NULL);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  launcher = kiln_test_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_stderr_file_path (launcher, requestor->err_path);
   requestor->started = g_get_monotonic_time ();
   requestor->process = g_subprocess_launcher_spawnv (launcher,
@@ -581,7 +589,6 @@ static Lender *
 lender_new (Fixture *fixture,
             Lender  *bootstrap)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *peer = NULL;
   Lender *lender = g_new0 (Lender, 1);
 
@@ -593,18 +600,14 @@ lender_new (Fixture *fixture,
   kiln_test_engine_start (lender->node, peer);
 
   lender->work_dir = kiln_test_render_new_dir (&render, "work");
-  lender->agent = kiln_provider_agent_new (lender->node->engine, shared.provider,
-                                           render.blender, lender->work_dir);
-  /* Normal priority: the machine running the tests is busy with other work. */
-  kiln_provider_agent_set_idle_priority (lender->agent, FALSE);
+  lender->agent = kiln_test_engine_start_agent (lender->node, shared.provider, render.blender,
+                                                lender->work_dir);
   lender->earned = g_ptr_array_new_with_free_func (g_free);
   lender->paid = g_ptr_array_new_with_free_func (g_free);
   lender->finished = g_ptr_array_new_with_free_func (g_free);
   g_signal_connect (lender->agent, "earned", G_CALLBACK (on_earned), lender);
   g_signal_connect (lender->agent, "paid", G_CALLBACK (on_paid), lender);
   g_signal_connect (lender->agent, "finished", G_CALLBACK (on_finished), lender);
-  g_assert_true (kiln_provider_agent_start (lender->agent, &error));
-  g_assert_no_error (error);
 
   lender->balance_before = gnt_balance_string (lender->address);
   return lender;
@@ -933,6 +936,70 @@ test_no_providers (Fixture       *fixture,
   requestor_free (requestor);
 }
 
+/* Without --json the job is told in sentences with one number each, so that each number
+ * has a plural of its own: samples, frames, strips when frames are cut, subtasks, cores.
+ * Nobody lends here: each job gives up after a second, paying nothing. */
+static void
+test_summary (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *out = g_strdup_printf ("--out=%s", fixture->output_dir);
+  const struct
+  {
+    const char *args[4];
+    const char *lines[6];
+  } cases[] = {
+    { { "--frames=1-8", "--subtasks=4", "--cores=2", NULL },
+      { " · 8 samples · ",
+        "\nJob ",
+        " renders 8 frames\n",
+        "\nThe job is split into 4 subtasks of at most 60 s each\n",
+        "\nEach subtask runs on 2 cores, paid at most 1 GNT per CPU-hour\n",
+        NULL } },
+    { { "--frames=2", "--subtasks=4", NULL },
+      { " renders 1 frame\n",
+        "\nEach frame is cut into 4 strips\n",
+        "\nThe job is split into 4 subtasks of at most 60 s each\n",
+        "\nEach subtask runs on 1 core, paid at most 1 GNT per CPU-hour\n",
+        NULL } },
+    { { "--frames=3", "--subtasks=1", "--samples=1", NULL },
+      { " · 1 sample · ",
+        " renders 1 frame\n",
+        "\nThe job is split into 1 subtask of at most 60 s\n",
+        "\nEach subtask runs on 1 core, paid at most 1 GNT per CPU-hour\n",
+        NULL } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) args = NULL;
+      g_autoptr(GPtrArray) argv = NULL;
+      g_autofree char *stdout_text = NULL;
+      g_autofree char *stderr_text = NULL;
+      gboolean cut;
+      int status;
+
+      g_strv_builder_addv (builder, (const char **) cases[i].args);
+      g_strv_builder_add_many (builder, out, "--timeout=60", "--wait-providers=1", NULL);
+      args = g_strv_builder_end (builder);
+      argv = requestor_args (shared.scene, shared.requestor->dir, FALSE,
+                             (const char * const *) args);
+
+      status = node_run_command (NULL, (const char * const *) argv->pdata, &stdout_text,
+                                 &stderr_text);
+      g_test_message ("exit status %d\n%s%s", status, stdout_text, stderr_text);
+      g_assert_cmpint (status, ==, 1);
+      g_assert_true (g_str_has_prefix (stderr_text, "kiln-node: no provider worked on the job"));
+      for (guint j = 0; cases[i].lines[j] != NULL; j++)
+        if (strstr (stdout_text, cases[i].lines[j]) == NULL)
+          g_error ("“%s” is not in:\n%s", cases[i].lines[j], stdout_text);
+      /* Strips are told only when frames are cut. */
+      cut = strstr (stdout_text, "\nEach frame is cut into ") != NULL;
+      g_assert_cmpint (cut, ==, g_str_equal (cases[i].args[0], "--frames=2"));
+    }
+}
+
 /* A job the balance cannot cover is refused before anything is announced, and so is one
  * whose account could not pay the network fee of paying the providers. */
 static void
@@ -1062,7 +1129,7 @@ lend_process_start (const char  *name,
     g_ptr_array_add (argv, g_strdup_printf ("--bootstrap=127.0.0.1:%u", bootstrap->node->port));
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  launcher = kiln_test_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
   g_subprocess_launcher_set_stdout_file_path (launcher, lender->out);
   g_subprocess_launcher_set_stderr_file_path (launcher, lender->node->log);
   lender->node->process = g_subprocess_launcher_spawnv (launcher,
@@ -1322,8 +1389,7 @@ prepare_shared (void)
   paths = kiln_test_render_spec (&render, spec);
   g_assert_cmpuint (g_strv_length (paths), ==, 8);
 
-  /* First the private buses: the helper that stops their daemons when this program dies
-   * must not hold the devnet's standard input, or a failed run would leave the devnet. */
+  /* The desktop's idle services on private buses, which end with this program. */
   shared.services = fake_services_new ();
   /* One core each: a provider renders one subtask at a time. */
   shared.provider = kiln_test_idle_provider_new (shared.services, 1);
@@ -1368,6 +1434,8 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/kiln/node-render/no-providers", Fixture, NULL, fixture_set_up,
               test_no_providers, fixture_tear_down);
+  g_test_add ("/kiln/node-render/summary", Fixture, NULL, fixture_set_up, test_summary,
+              fixture_tear_down);
   g_test_add ("/kiln/node-render/frames", Fixture, NULL, fixture_set_up, test_frames,
               fixture_tear_down);
   g_test_add ("/kiln/node-render/strips", Fixture, NULL, fixture_set_up, test_strips,
