@@ -737,24 +737,43 @@ describe_failure (KilnNodeRender *self)
                             output, job_error != NULL ? job_error : _("no reason given"));
 
   if (!kiln_render_job_state_is_final (state))
-    return g_strdup_printf (_("interrupted: stopped at once with %u of %u frames in “%s”; "
-                              "the job’s record stays in the data folder"),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "interrupted: stopped at once with %u of %u frame in "
+                                         "“%s”; the job’s record stays in the data folder",
+                                         "interrupted: stopped at once with %u of %u frames in "
+                                         "“%s”; the job’s record stays in the data folder",
+                                         total),
                             done, total, output);
 
   if (state == KILN_RENDER_JOB_STATE_FAILED)
-    return g_strdup_printf (_("the job failed with %u of %u frames in “%s”: %s"),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "the job failed with %u of %u frame in “%s”: %s",
+                                         "the job failed with %u of %u frames in “%s”: %s",
+                                         total),
                             done, total, output,
                             job_error != NULL ? job_error : _("no reason given"));
 
   if (self->no_providers)
-    return g_strdup_printf (_("no provider worked on the job for %u s (%u peers linked); it "
-                              "was cancelled with %u of %u frames in “%s”, and unfinished "
-                              "work is not paid"),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         /* Translators: the numbers are seconds, peers
+                                          * linked, frames done and frames in all */
+                                         "no provider worked on the job for %u s (peers "
+                                         "linked: %u); it was cancelled with %u of %u frame in "
+                                         "“%s”, and unfinished work is not paid",
+                                         "no provider worked on the job for %u s (peers "
+                                         "linked: %u); it was cancelled with %u of %u frames "
+                                         "in “%s”, and unfinished work is not paid",
+                                         total),
                             self->wait_providers, kiln_engine_get_n_connected (self->engine),
                             done, total, output);
 
-  return g_strdup_printf (_("interrupted: the job was cancelled with %u of %u frames in “%s”, "
-                            "and unfinished work is not paid"), done, total, output);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "interrupted: the job was cancelled with %u of %u frame "
+                                       "in “%s”, and unfinished work is not paid",
+                                       "interrupted: the job was cancelled with %u of %u frames "
+                                       "in “%s”, and unfinished work is not paid",
+                                       total),
+                          done, total, output);
 }
 
 gboolean

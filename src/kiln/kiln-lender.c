@@ -137,9 +137,10 @@ describe_rendering (KilnProviderAgent *agent)
   if (kiln_provider_agent_get_current_frame_range (agent, &first, &last) && last > first)
     n_frames = (gulong) last - (gulong) first + 1;
 
-  /* Translators: what lending does now: the frame, or a run of frames such as "1–9", then
-   * the shortened address of the requestor, "0x2c75…5c23" */
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       /* Translators: what lending does now: the frame, or
+                                        * a run of frames such as "1–9", then the shortened
+                                        * address of the requestor, "0x2c75…5c23" */
                                        "Lending: rendering frame %s for %s",
                                        "Lending: rendering frames %s for %s", n_frames),
                           frames != NULL ? frames : "", requestor);

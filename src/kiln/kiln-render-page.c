@@ -383,8 +383,8 @@ kiln_render_page_sample_output_dir (void)
 {
   const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
 
-  /* TRANSLATORS: the folder the sample scene's frames are saved in */
   return g_build_filename (pictures != NULL ? pictures : g_get_home_dir (),
+                           /* TRANSLATORS: the folder the sample scene's frames are saved in */
                            _("Kiln Sample"), NULL);
 }
 

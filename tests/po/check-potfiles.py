@@ -124,11 +124,17 @@ def read_potfiles(root):
     return entries
 
 
+# The first line of a comment for translators; xgettext keeps it only when it comes right
+# before the line where the message's text starts.
+TRANSLATOR_COMMENT = re.compile(r'/\* ((?:Translators|TRANSLATORS):.*?)(?:\*/)?$')
+
+
 def problems(root, xgettext=None):
     """What is wrong with ROOT's po/POTFILES.in, as a dict from check to a list of details."""
     listed = read_potfiles(root)
     seen = set()
-    result = {'missing-file': [], 'duplicate': [], 'unlisted': [], 'cut-short': []}
+    result = {'missing-file': [], 'duplicate': [], 'unlisted': [], 'cut-short': [],
+              'lost-comment': []}
     for entry in listed:
         if entry in seen:
             result['duplicate'].append(entry)
@@ -145,8 +151,18 @@ def problems(root, xgettext=None):
                                   '--directory', root] + XGETTEXT_ARGS + sources,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True, check=False)
+            pot_comments = set()
+            if os.path.isfile(pot):
+                with open(pot, encoding='utf-8') as f:
+                    pot_comments = {line[3:].strip() for line in f if line.startswith('#. ')}
         if run.returncode != 0:
             result['cut-short'].append('xgettext failed: ' + run.stdout.strip())
+        for entry in sources:
+            with open(os.path.join(root, entry), encoding='utf-8') as f:
+                for number, line in enumerate(f, 1):
+                    match = TRANSLATOR_COMMENT.search(line)
+                    if match and match.group(1).strip() not in pot_comments:
+                        result['lost-comment'].append(f'{entry}:{number}')
         for line in run.stdout.splitlines():
             if CUT_SHORT in line:
                 result['cut-short'].append(line.split(': warning:')[0])
@@ -181,6 +197,16 @@ def self_test(tap, xgettext):
         if xgettext:
             write(root, 'src/a.c', 'void a (guint64 n) { g_print (_("Got %" G_GUINT64_FORMAT '
                                    '" items"), n); g_print (_("Got %" PRIu64 " things"), n); }\n')
+            write(root, 'po/POTFILES.in', 'src/a.c\n')
+            write(root, 'src/b.c', 'void b (void)\n{\n  /* Translators: kept */\n'
+                                   '  g_print (_("Kept"));\n  /* Translators: lost */\n'
+                                   '  g_print ("%s",\n           _("Lost"));\n}\n')
+            write(root, 'po/POTFILES.in', 'src/a.c\nsrc/b.c\n')
+            found = problems(root, xgettext)
+            tap.check(found['lost-comment'] == ['src/b.c:5'],
+                      'self-test: a comment for translators that xgettext does not keep is found',
+                      [f'{k}: {v}' for k, v in found.items() if v])
+            os.remove(os.path.join(root, 'src', 'b.c'))
             write(root, 'po/POTFILES.in', 'src/a.c\n')
             found = problems(root, xgettext)
             tap.check(found['cut-short'] == ['src/a.c:1'],
@@ -237,6 +263,10 @@ def main():
                   [f'{e}: a macro cuts this message short; use PRIu64/PRId64 from '
                    '<inttypes.h> or format the number into a string first'
                    for e in found['cut-short']])
+        tap.check(not found['lost-comment'],
+                  'every comment for translators reaches them',
+                  [f'{e}: xgettext drops this comment; put it right before the line where '
+                   'the message starts' for e in found['lost-comment']])
     else:
         tap.check(not found['missing-file'], 'every file in po/POTFILES.in exists',
                   [f'{e} is listed but does not exist' for e in found['missing-file']])

@@ -144,9 +144,9 @@ kiln_market_set_malformed (GError     **error,
   reason = g_strdup_vprintf (format, args);
   va_end (args);
 
-  /* Translators: the first %s is a kind of market message ("offer"), the second what is
-   * wrong with it. */
   g_set_error (error, KILN_MARKET_ERROR, KILN_MARKET_ERROR_MALFORMED,
+               /* Translators: the first %s is a kind of market message ("offer"), the
+                * second what is wrong with it. */
                _("Not a valid %s: %s"), what, reason);
   return FALSE;
 }
@@ -344,9 +344,9 @@ kiln_market_check_signature (const guint8        digest[KILN_MARKET_DIGEST_SIZE]
       char address[KILN_ADDRESS_STRING_SIZE];
 
       kiln_address_format (signer, address);
-      /* Translators: the first %s says whose signature it is ("the provider's"), the
-       * second is an address */
       g_set_error (error, KILN_MARKET_ERROR, KILN_MARKET_ERROR_BAD_SIGNATURE,
+                   /* Translators: the first %s says whose signature it is ("the
+                    * provider's"), the second is an address */
                    _("The signature of %s was not made by %s: the message was altered or "
                      "forged"), who, address);
       return FALSE;

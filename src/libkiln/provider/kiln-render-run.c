@@ -528,9 +528,10 @@ process_error (KilnRenderRun *self)
       g_autofree char *list = NULL;
 
       list = kiln_file_list_format ((const char * const *) missing->pdata, missing->len, 5);
-      /* TRANSLATORS: %s is a list of the missing files ("a.png, b.png and 3 more files") */
       return g_error_new (KILN_RENDER_ERROR, KILN_RENDER_ERROR_MISSING_FILES,
                           g_dngettext (GETTEXT_PACKAGE,
+                                       /* TRANSLATORS: %s is a list of the missing files
+                                        * ("a.png, b.png and 3 more files") */
                                        "The scene needs a file that is not here: %s",
                                        "The scene needs files that are not here: %s",
                                        missing->len),

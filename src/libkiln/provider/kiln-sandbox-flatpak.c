@@ -307,8 +307,9 @@ kiln_sandbox_check_host_permission (GCancellable  *cancellable,
       return FALSE;
     }
   g_debug ("%s does not answer: %s", KILN_SANDBOX_HOST_BUS_NAME, local_error->message);
-  /* TRANSLATORS: the second %s is Kiln's application ID; keep the command as it is */
   g_set_error (error, KILN_SANDBOX_ERROR, KILN_SANDBOX_ERROR_UNAVAILABLE,
+               /* Translators: the second %s is Kiln's application ID; keep the command as
+                * it is */
                _("Kiln’s Flatpak runs the Blender installed on this computer, but it is not "
                  "allowed to start programs outside its sandbox. Allow it with this command, "
                  "then try again: flatpak override --user --talk-name=%s %s"),

@@ -281,9 +281,8 @@ kiln_render_job_retry_subtask (KilnRenderJob  *self,
     kiln_render_job_log (self, index,
                          /* Translators: %u is the number of providers that failed this
                           * subtask before and may now be given it again. */
-                         g_dngettext (GETTEXT_PACKAGE,
-                                      "Tried again; %u provider that had failed it can take "
-                                      "part again",
+                         g_dngettext (GETTEXT_PACKAGE, "Tried again; %u provider that had "
+                                      "failed it can take part again",
                                       "Tried again; %u providers that had failed it can take "
                                       "part again", forgiven),
                          forgiven);

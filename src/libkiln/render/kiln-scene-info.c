@@ -351,10 +351,11 @@ kiln_scene_info_check (KilnSceneInfo  *self,
             g_ptr_array_add (names, g_filename_display_name (file->path));
         }
       list = kiln_file_list_format ((const char * const *) names->pdata, names->len, 3);
-      /* TRANSLATORS: the first %s is the scene's file name, the second a list of the files it
-       * uses that are missing ("a.png, b.png and 3 more files") */
       g_set_error (error, KILN_SCENE_ERROR, KILN_SCENE_ERROR_MISSING_FILES,
                    g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: the first %s is the scene's file name, the
+                                 * second a list of the files it uses that are missing
+                                 * ("a.png, b.png and 3 more files") */
                                 "“%s” uses a file that is not on this computer: %s. Put it "
                                 "back, or pack it into the .blend (File › External Data › "
                                 "Pack Resources).",
