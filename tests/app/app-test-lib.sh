@@ -20,6 +20,28 @@ xvfb_pid=
 a11y_pid=
 kiln_pid=
 
+# --- the session bus and the keyboard --------------------------------------------------------
+# name_owned NAME: someone owns NAME on the session bus.
+name_owned ()
+{
+  gdbus call --session --timeout 5 --dest org.freedesktop.DBus \
+    --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner "$1" \
+    2>/dev/null | grep -q true
+}
+# service_exec NAME: the program that D-Bus activation would start for the service NAME.
+service_exec ()
+{
+  for dir in $(printf '%s' "$XDG_DATA_DIRS" | tr ':' ' '); do
+    if [ -r "$dir/dbus-1/services/$1.service" ]; then
+      sed -n 's/^Exec=//p' "$dir/dbus-1/services/$1.service"
+      return 0
+    fi
+  done
+  return 1
+}
+# keys KEY...: types the keys into the focused window, as xdotool names them.
+keys () { xdotool key --delay 50 "$@"; }
+
 # --- TAP -------------------------------------------------------------------------------------
 ok ()
 {

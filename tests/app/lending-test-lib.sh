@@ -19,14 +19,8 @@ bus_call ()
 {
   gdbus call --session --timeout 5 "$@" 2>/dev/null
 }
-name_owned ()
-{
-  bus_call --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-    --method org.freedesktop.DBus.NameHasOwner "$1" | grep -q true
-}
 setting () { gsettings get "$schema_id" "$1"; }
 setting_is () { [ "$(setting "$1")" = "$2" ]; }
-keys () { xdotool key --delay 50 "$@"; }
 lending_tab_selected () { "$python" "$here/atspi-dump.py" --state kiln tab Lending selected; }
 show_lending_page () { focus Kiln && keys alt+l && lending_tab_selected; }
 

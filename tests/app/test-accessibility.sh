@@ -66,7 +66,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-keys () { xdotool key --delay 50 "$@"; }
 no_toast () { ! accessible_tree | grep -q 'AdwToastWidget'; }
 # Toasts time out one after the other; none is left to be read as part of a screen.
 settle () { wait_for "the toasts to go" no_toast; }

@@ -87,24 +87,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-# service_exec NAME: the program that D-Bus activation would start for the service NAME.
-service_exec ()
-{
-  for dir in $(printf '%s' "$XDG_DATA_DIRS" | tr ':' ' '); do
-    if [ -r "$dir/dbus-1/services/$1.service" ]; then
-      sed -n 's/^Exec=//p' "$dir/dbus-1/services/$1.service"
-      return 0
-    fi
-  done
-  return 1
-}
-name_owned ()
-{
-  gdbus call --session --timeout 5 --dest org.freedesktop.DBus \
-    --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner "$1" |
-    grep -q true
-}
-keys () { xdotool key --delay 50 "$@"; }
 
 # --- the permission store --------------------------------------------------------------------
 store_call ()

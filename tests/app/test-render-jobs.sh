@@ -90,7 +90,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-keys () { xdotool key --delay 50 "$@"; }
 type_text () { xdotool type --delay 15 "$1"; }
 value () { "$python" "$here/atspi-dump.py" --text kiln "$1" "$2"; }
 value_is () { [ "$(value "$1" "$2")" = "$3" ]; }

@@ -73,7 +73,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 # keys KEY...: typed into the focused window, slowly enough for an idle X server.
-keys () { xdotool key --delay 50 "$@"; }
 type_text () { xdotool type --delay 15 "$1"; }
 
 # value ROLE NAME: the text of the node of that role and accessible name (an entry's text, a

@@ -149,7 +149,6 @@ show_wallet_page ()
 }
 
 # keys KEY...: typed into the focused window, slowly enough for an idle X server.
-keys () { xdotool key --delay 50 "$@"; }
 type_text () { xdotool type --delay 15 "$1"; }
 
 export GSETTINGS_SCHEMA_DIR="$schema_dir"
