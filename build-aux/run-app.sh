@@ -12,10 +12,15 @@
 # killed. A devnet already running for the same state file is used instead of a new one.
 #
 # Then two local providers: `kiln-node run --lend --cores 1` on 127.0.0.1, each with a
-# throwaway account and data folder in this script's temporary folder, paid on the devnet
-# (they never send transactions, so they need no ETH). The app starts with --bootstrap
-# pointing at both, so that a dropped .blend renders across them. They stop when the app
-# exits; their output is in the temporary folder while they run (provider-N.log).
+# throwaway account and data folder in this script's temporary folder, asking 0.5 GNT per
+# CPU-hour (below the app's default maximum price, 1 GNT) and paid on the devnet (they never
+# send transactions, so they need no ETH). The app starts with --bootstrap pointing at both,
+# so that a dropped .blend renders across them and pays them. They stop when the app exits;
+# their output is in the temporary folder while they run (provider-N.log).
+#
+# KILN_RUN_DIR=DIR puts that folder at DIR instead (made if missing) and keeps it afterwards:
+# the providers' accounts, data folders and logs, and the devnet's log. Providers already
+# there are started again with the accounts they have.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
@@ -61,7 +66,15 @@ state_dir=$(dirname "$state_file")
 mkdir -p "$state_dir"
 chmod 700 "$state_dir" 2>/dev/null || true
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-run.XXXXXX")
+if [ -n "${KILN_RUN_DIR:-}" ]; then
+  mkdir -p "$KILN_RUN_DIR"
+  chmod 700 "$KILN_RUN_DIR"
+  work=$(cd "$KILN_RUN_DIR" && pwd)
+  keep_work=1
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-run.XXXXXX")
+  keep_work=
+fi
 devnet_pid=
 provider_pids=
 
@@ -80,7 +93,7 @@ cleanup ()
     kill "$devnet_pid" 2>/dev/null || true
     wait "$devnet_pid" 2>/dev/null || true
   fi
-  rm -rf "$work"
+  [ -n "$keep_work" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -104,35 +117,25 @@ port_free ()
   ' "$1" 2>/dev/null
 }
 
-if running_devnet; then
-  echo "run-app: using the devnet already running for $state_file"
-else
-  rm -f "$state_file"
-  port_option=
-  if port_free 8545; then
-    port_option="--port 8545"
-  else
-    echo "run-app: port 8545 is taken; the devnet uses another free port"
-  fi
-
+# start_devnet [--port N]: starts the devnet and waits for its state file; fails, with what it
+# said, if it stops first.
+start_devnet ()
+{
   mkfifo "$work/devnet-stdin"
-  # shellcheck disable=SC2086
-  node "$srcdir/data/devnet/devnet.mjs" --state-file "$state_file" $port_option \
-    <"$work/devnet-stdin" >"$work/devnet.log" 2>&1 &
+  node "$srcdir/data/devnet/devnet.mjs" --state-file "$state_file" "$@" \
+    <"$work/devnet-stdin" >"$work/devnet.log" 2>&1 3>&- &
   devnet_pid=$!
   # Holding the write end keeps the devnet alive; it closes when this script ends.
   exec 3>"$work/devnet-stdin"
   rm -f "$work/devnet-stdin"
 
-  echo "run-app: starting the local devnet…"
   tries=0
   until [ -s "$state_file" ]; do
     if ! kill -0 "$devnet_pid" 2>/dev/null; then
       wait "$devnet_pid" 2>/dev/null || true
       devnet_pid=
-      echo "run-app: the devnet did not start:" >&2
-      cat "$work/devnet.log" >&2
-      exit 1
+      exec 3>&-
+      return 1
     fi
     tries=$((tries + 1))
     # The first start compiles the contracts, which takes a while.
@@ -143,6 +146,28 @@ else
     fi
     sleep 0.1
   done
+}
+
+if running_devnet; then
+  echo "run-app: using the devnet already running for $state_file"
+else
+  rm -f "$state_file"
+  echo "run-app: starting the local devnet…"
+  started=
+  if port_free 8545; then
+    start_devnet --port 8545 && started=1
+    # Something else may have taken the port meanwhile.
+    if [ -z "$started" ] && ! port_free 8545; then
+      echo "run-app: port 8545 was just taken; the devnet uses another free port"
+    fi
+  else
+    echo "run-app: port 8545 is taken; the devnet uses another free port"
+  fi
+  if [ -z "$started" ] && ! start_devnet; then
+    echo "run-app: the devnet did not start:" >&2
+    cat "$work/devnet.log" >&2
+    exit 1
+  fi
   sed -n 's/^ *"rpc_url": *"\([^"]*\)".*/run-app: devnet at \1/p' "$state_file"
 fi
 
@@ -153,17 +178,29 @@ kiln_node=$builddir/src/kiln-node/kiln-node
 rpc_url=$(sed -n 's/^ *"rpc_url": *"\([^"]*\)".*/\1/p' "$state_file" | head -n 1)
 token=$(sed -n 's/^ *"token": *"\(0x[0-9a-fA-F]*\)".*/\1/p' "$state_file" | head -n 1)
 bootstrap=
+# What the providers ask: without a price they would render for nothing, and nothing would be
+# paid.
+provider_price=0.5
 
-# Starts provider $1 and waits until it lends; sets $endpoint to its HOST:PORT.
+# start_provider NAME [--bootstrap HOST:PORT]: starts provider NAME and waits until it lends;
+# sets $endpoint to its HOST:PORT.
 start_provider ()
 {
+  provider=$1
   dir=$work/$1
   log=$work/$1.log
-  "$kiln_node" identity create --light --data-dir "$dir" --password-file "$work/password" \
-    >/dev/null 3>&- || return 1
+  shift
+  if [ ! -e "$dir/keystore.json" ]; then
+    "$kiln_node" identity create --light --data-dir "$dir" --password-file "$work/password" \
+      >/dev/null 3>&- || return 1
+  fi
+  # Emptied here, not only by the redirection below, which the background job may do only
+  # after the first look at it: a log kept in $KILN_RUN_DIR from an earlier run already says
+  # "lending".
+  : >"$log"
   # --json: one JSON object per line, whatever the locale.
-  "$kiln_node" run --lend --cores 1 --listen 127.0.0.1:0 --json \
-    --data-dir "$dir" --password-file "$work/password" --rpc "$rpc_url" --token "$token" \
+  "$kiln_node" run --lend --cores 1 --min-price "$provider_price" --listen 127.0.0.1:0 --json \
+    --data-dir "$dir" --password-file "$work/password" --rpc "$rpc_url" --token "$token" "$@" \
     >"$log" 2>&1 3>&- &
   pid=$!
   provider_pids="$provider_pids $pid"
@@ -172,13 +209,13 @@ start_provider ()
   tries=0
   until grep -q '"event":"lending"' "$log" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "run-app: provider $1 did not start:" >&2
+      echo "run-app: provider $provider did not start:" >&2
       cat "$log" >&2
       return 1
     fi
     tries=$((tries + 1))
     if [ "$tries" -gt 3000 ]; then
-      echo "run-app: provider $1 did not start within five minutes:" >&2
+      echo "run-app: provider $provider did not start within five minutes:" >&2
       cat "$log" >&2
       return 1
     fi
@@ -186,7 +223,13 @@ start_provider ()
   done
   port=$(sed -n 's/.*"listen-port":\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
   address=$(sed -n 's/^{"address":"\(0x[0-9a-fA-F]*\)".*/\1/p' "$log" | head -n 1)
-  echo "run-app: provider $1 ($address) lends 1 core on 127.0.0.1:$port"
+  if [ -z "$port" ] || [ -z "$address" ]; then
+    echo "run-app: provider $provider lends, but its log has no address or port:" >&2
+    cat "$log" >&2
+    return 1
+  fi
+  echo "run-app: provider $provider ($address) lends 1 core on 127.0.0.1:$port" \
+       "for $provider_price GNT per CPU-hour"
   endpoint=127.0.0.1:$port
 }
 
@@ -196,11 +239,16 @@ elif [ -z "$rpc_url" ] || [ -z "$token" ]; then
   echo "run-app: no RPC URL or token in $state_file; starting the app without local" \
        "providers" >&2
 else
-  # A throwaway password for throwaway accounts.
-  (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$work/password")
-  echo "run-app: starting two local providers…"
+  # A throwaway password for throwaway accounts (kept with them in $KILN_RUN_DIR).
+  if [ ! -s "$work/password" ]; then
+    (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$work/password")
+  fi
+  echo "run-app: starting two local providers (logs in $work)…"
+  # The second provider joins the first one's discovery network: the app's discovery may stop
+  # asking its bootstrap nodes once one has answered, and then finds the other through it.
   for name in provider-1 provider-2; do
-    if start_provider "$name"; then
+    # shellcheck disable=SC2086
+    if start_provider "$name" $bootstrap; then
       bootstrap="$bootstrap --bootstrap $endpoint"
     fi
   done
