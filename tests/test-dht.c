@@ -213,6 +213,81 @@ test_ten_nodes (void)
 
 typedef struct
 {
+  KilnDht *nodes[3];
+} Bridge;
+
+static gboolean
+bridged (gpointer data)
+{
+  Bridge *bridge = data;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bridge->nodes); i++)
+    {
+      g_autoptr(GPtrArray) found = kiln_dht_list_nodes (bridge->nodes[i]);
+
+      if (found->len < G_N_ELEMENTS (bridge->nodes))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Two nodes that know nobody, and a third given both as bootstrap nodes: it reaches each of
+ * them, so all three find each other. */
+static void
+test_two_bootstraps (void)
+{
+  Bridge bridge = { { NULL } };
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(GError) error = NULL;
+  KilnKey *keys[3];
+
+  bridge.nodes[0] = start_node (NULL);
+  bridge.nodes[1] = start_node (NULL);
+  first = g_strdup_printf ("127.0.0.1:%u", kiln_dht_get_port (bridge.nodes[0]));
+  second = g_strdup_printf ("127.0.0.1:%u", kiln_dht_get_port (bridge.nodes[1]));
+  {
+    const char *list[] = { first, second, NULL };
+
+    bridge.nodes[2] = kiln_dht_new (NETWORK);
+    kiln_dht_start (bridge.nodes[2], 0, list, FALSE, &error);
+    g_assert_no_error (error);
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bridge.nodes); i++)
+    {
+      g_autoptr(KilnDhtNodeInfo) info = kiln_dht_node_info_new ();
+
+      keys[i] = new_key ();
+      info->roles = KILN_DHT_ROLE_PROVIDER;
+      kiln_dht_node_info_add_endpoint (info, "127.0.0.1", kiln_dht_get_port (bridge.nodes[i]));
+      kiln_dht_watch_nodes (bridge.nodes[i], KILN_DHT_ROLE_PROVIDER);
+      kiln_dht_announce (bridge.nodes[i], keys[i], info, &error);
+      g_assert_no_error (error);
+    }
+
+  if (!wait_for (bridged, &bridge))
+    for (guint i = 0; i < G_N_ELEMENTS (bridge.nodes); i++)
+      {
+        g_autoptr(GPtrArray) found = kiln_dht_list_nodes (bridge.nodes[i]);
+
+        g_test_message ("node %u knows %u nodes", i, found->len);
+      }
+  g_assert_true (bridged (&bridge));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bridge.nodes); i++)
+    kiln_dht_stop (bridge.nodes[i]);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  for (guint i = 0; i < G_N_ELEMENTS (bridge.nodes); i++)
+    {
+      g_assert_finalize_object (bridge.nodes[i]);
+      g_assert_finalize_object (keys[i]);
+    }
+}
+
+typedef struct
+{
   GPtrArray *records;
   KilnKey   *key;
   GBytes    *payload;
@@ -510,6 +585,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/kiln/dht/ten-nodes", test_ten_nodes);
+  g_test_add_func ("/kiln/dht/two-bootstraps", test_two_bootstraps);
   g_test_add_func ("/kiln/dht/topic", test_topic);
   g_test_add_func ("/kiln/dht/stop", test_stop);
   g_test_add_func ("/kiln/dht/peer-table", test_peer_table);

@@ -509,6 +509,53 @@ kiln_dht_get_port (KilnDht *self)
   return self->port;
 }
 
+static void
+on_bootstrap_ping (bool  ok,
+                   void *user_data)
+{
+  /* Nothing to do: a node that answers joins the routing table. */
+}
+
+static void
+ping_address (KilnDht      *self,
+              GInetAddress *inet,
+              guint16       port)
+{
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (inet, port);
+  struct sockaddr_storage native;
+  gssize len = g_socket_address_get_native_size (address);
+
+  if (self->runner == NULL || len <= 0 || (gsize) len > sizeof native ||
+      !g_socket_address_to_native (address, &native, sizeof native, NULL))
+    return;
+  dht_runner_ping (self->runner, (struct sockaddr *) &native, (socklen_t) len,
+                   on_bootstrap_ping, NULL);
+}
+
+typedef struct
+{
+  KilnDht *self;
+  guint16  port;
+} BootstrapLookup;
+
+static void
+on_bootstrap_resolved (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  BootstrapLookup *lookup = user_data;
+  g_autoptr(GError) error = NULL;
+  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+
+  if (addresses == NULL)
+    g_debug ("Discovery: a bootstrap node's name did not resolve: %s", error->message);
+  for (GList *l = addresses; l != NULL; l = l->next)
+    ping_address (lookup->self, l->data, lookup->port);
+  g_resolver_free_addresses (addresses);
+  g_object_unref (lookup->self);
+  g_free (lookup);
+}
+
 gboolean
 kiln_dht_bootstrap (KilnDht     *self,
                     const char  *host_and_port,
@@ -532,6 +579,27 @@ kiln_dht_bootstrap (KilnDht     *self,
 
   service = g_strdup_printf ("%u", g_network_address_get_port (net_address));
   dht_runner_bootstrap (self->runner, g_network_address_get_hostname (net_address), service);
+
+  /* OpenDHT's bootstrap list is tried from the first node and left once one answers, so
+   * with two bootstrap nodes on two networks that do not know each other the second would
+   * often never be reached: each one is also pinged, which puts it in the routing table. */
+  {
+    const char *host = g_network_address_get_hostname (net_address);
+    guint16 port = g_network_address_get_port (net_address);
+    g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (host);
+
+    if (inet != NULL)
+      ping_address (self, inet, port);
+    else
+      {
+        g_autoptr(GResolver) resolver = g_resolver_get_default ();
+        BootstrapLookup *lookup = g_new0 (BootstrapLookup, 1);
+
+        lookup->self = g_object_ref (self);
+        lookup->port = port;
+        g_resolver_lookup_by_name_async (resolver, host, NULL, on_bootstrap_resolved, lookup);
+      }
+  }
   return TRUE;
 }
 
