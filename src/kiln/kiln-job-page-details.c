@@ -223,6 +223,9 @@ kiln_job_page_new_payment_row (KilnJobPage                   *self,
                                               g_variant_new_string (hash));
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), copy);
     }
+  else if (kiln_uint256_is_zero (&record->owed))
+    /* TRANSLATORS: the subtask; its provider asked nothing for it, so no payment is sent */
+    subtitle = g_strdup_printf (_("Subtask %u · free, nothing to pay"), record->subtask + 1);
   else if (record->payment_id > 0 || record->payment_key != NULL)
     /* TRANSLATORS: the subtask paid for; the payment is sent but not yet mined */
     subtitle = g_strdup_printf (_("Subtask %u · being paid"), record->subtask + 1);
