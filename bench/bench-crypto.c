@@ -13,6 +13,7 @@
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
+#include "kiln-bench-util.h"
 #include "libkiln.h"
 
 #define N_RUNS        7
@@ -21,25 +22,6 @@
 #define N_DIGESTS     2000
 
 typedef double (*RunFunc) (gpointer data);
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        guint   n)
-{
-  qsort (values, n, sizeof *values, compare_doubles);
-
-  return (n % 2 == 1) ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 /* Runs @measured and @baseline alternately and reports the median rates. */
 static void
@@ -64,8 +46,8 @@ compare (const char *label,
       baseline_rates[i] = baseline (data);
     }
 
-  m = median (measured_rates, N_RUNS);
-  b = median (baseline_rates, N_RUNS);
+  m = kiln_bench_median (measured_rates, N_RUNS);
+  b = kiln_bench_median (baseline_rates, N_RUNS);
 
   g_print ("%s: %.1f %s (%s: %.1f %s, ratio %.2f)\n",
            label, m, unit, baseline_label, b, unit, m / b);

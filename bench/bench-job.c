@@ -46,6 +46,7 @@
 #include "kiln-render-private.h"
 #include "kiln-test-devnet.h"
 #include "kiln-test-idle.h"
+#include "kiln-bench-util.h"
 #include "libkiln.h"
 
 #define NETWORK      0xbe7c70b5u
@@ -176,26 +177,6 @@ static double
 seconds_since (gint64 start)
 {
   return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (const double *values,
-        guint         n)
-{
-  g_autofree double *sorted = g_memdup2 (values, n * sizeof *values);
-
-  qsort (sorted, n, sizeof *sorted, compare_doubles);
-  return (n % 2 == 1) ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 static void
@@ -1022,20 +1003,20 @@ print_job_figures (const char   *what,
   requestor /= n_runs;
   all = rendering + verifying + agents + requestor;
 
-  t = median (seconds, n_runs);
+  t = kiln_bench_median (seconds, n_runs);
   g_print ("job overhead, %s: %.2f s (local render: %.2f s, ratio %.3f%s; goal ≤ 1.10)\n",
            what, t, baseline, t / baseline, runs_text);
   g_print ("  in CPU time: %.2f CPU s (local render: %.2f CPU s, ratio %.3f): providers' "
            "sandboxes %.2f, verifying %.2f, provider agents %.2f, requestor %.2f\n",
            all, baseline_cpu, all / baseline_cpu, rendering, verifying, agents, requestor);
-  t = median (started, n_runs);
+  t = kiln_bench_median (started, n_runs);
   g_print ("submit → first subtask started (a provider spawned its sandboxed Blender), %s: "
            "%.3f s (goal 1 s, ratio %.3f%s)\n", what, t, t, runs_text);
   g_print ("verification cost, %s: %.2f CPU s verifying / %.2f CPU s rendering = %.1f %% "
            "(goal ≤ 5 %%%s)\n", what, verifying, rendering, 100 * verifying / rendering,
            mean_text);
   g_print ("  one frame on one core: %.2f CPU s; paid on the devnet %.2f s after the last frame "
-           "was verified\n", rendering / N_FRAMES, median (paid, n_runs));
+           "was verified\n", rendering / N_FRAMES, kiln_bench_median (paid, n_runs));
 }
 
 static double
@@ -1121,8 +1102,8 @@ main (int   argc,
 
   g_print ("scene: %d×%d, %d samples, %d frames; local render (blender -b -t 2 -a, the "
            "baseline): %.2f s, %.2f CPU s%s; load average %.1f before, %.1f after (2 cores)\n",
-           WIDTH, HEIGHT, bench.samples, N_FRAMES, median (baseline, n_runs),
-           median (baseline_cpu, n_runs), n_runs > 1 ? " (medians)" : "", load_before,
+           WIDTH, HEIGHT, bench.samples, N_FRAMES, kiln_bench_median (baseline, n_runs),
+           kiln_bench_median (baseline_cpu, n_runs), n_runs > 1 ? " (medians)" : "", load_before,
            load_average ());
   {
     g_autofree char *what = g_strdup_printf ("%u one-frame subtasks", frames[0].n_subtasks);
@@ -1130,10 +1111,10 @@ main (int   argc,
                                                    chunks[0].n_subtasks,
                                                    N_FRAMES / MAX (chunks[0].n_subtasks, 1));
 
-    print_job_figures (what, frames, n_runs, median (baseline, n_runs),
-                       median (baseline_cpu, n_runs));
-    print_job_figures (chunk_what, chunks, 1, median (baseline, n_runs),
-                       median (baseline_cpu, n_runs));
+    print_job_figures (what, frames, n_runs, kiln_bench_median (baseline, n_runs),
+                       kiln_bench_median (baseline_cpu, n_runs));
+    print_job_figures (chunk_what, chunks, 1, kiln_bench_median (baseline, n_runs),
+                       kiln_bench_median (baseline_cpu, n_runs));
   }
 
   for (guint i = 0; i < N_PROVIDERS; i++)

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "kiln-bench-util.h"
 #include "libkiln.h"
 
 #define N_RUNS       5
@@ -24,25 +25,6 @@ check (GError *error)
 {
   if (error != NULL)
     g_error ("%s", error->message);
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        guint   n)
-{
-  qsort (values, n, sizeof *values, compare_doubles);
-
-  return (n % 2 == 1) ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 static void
@@ -305,8 +287,8 @@ compare (Receiver *r,
       plain_rates[i] = run (&s, FALSE);
     }
 
-  m = median (signed_rates, N_RUNS);
-  b = median (plain_rates, N_RUNS);
+  m = kiln_bench_median (signed_rates, N_RUNS);
+  b = kiln_bench_median (plain_rates, N_RUNS);
   g_print ("signed messages, %" G_GSIZE_FORMAT "-byte body: %.0f messages/s "
            "(unsigned frames of %" G_GSIZE_FORMAT " bytes: %.0f frames/s, ratio %.2f)\n",
            body_size, m, frame_size, b, m / b);

@@ -13,6 +13,7 @@
 
 #include <glib/gstdio.h>
 
+#include "kiln-bench-util.h"
 #include "kiln-blender.h"
 #include "kiln-render-run.h"
 #include "kiln-sandbox.h"
@@ -37,25 +38,6 @@ static const char scene_script[] =
   "scene.render.resolution_percentage = 100\n"
   "scene.render.image_settings.file_format = 'PNG'\n"
   "bpy.ops.wm.save_as_mainfile(filepath=sys.argv[sys.argv.index('--') + 1])\n";
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        guint   n)
-{
-  qsort (values, n, sizeof *values, compare_doubles);
-
-  return (n % 2 == 1) ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 static void
 run_or_die (const char * const *argv)
@@ -193,8 +175,8 @@ main (int   argc,
       plain[i] = render_plain (blender, spec, threads);
     }
 
-  s = median (sandboxed, N_RUNS);
-  p = median (plain, N_RUNS);
+  s = kiln_bench_median (sandboxed, N_RUNS);
+  p = kiln_bench_median (plain, N_RUNS);
   g_print ("sandboxed render: %.3f s (unsandboxed: %.3f s, ratio %.3f)\n", s, p, s / p);
 
   remove_tree (root);

@@ -24,6 +24,7 @@
 
 #include <glib/gstdio.h>
 
+#include "kiln-bench-util.h"
 #include "kiln-blender.h"
 #include "kiln-image.h"
 #include "kiln-job-plan.h"
@@ -179,16 +180,6 @@ sampling_stop (guint source)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     total += GPOINTER_TO_SIZE (value);
   return (double) (total - MIN (sampled_before, total)) / sysconf (_SC_CLK_TCK);
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
 }
 
 static void
@@ -764,8 +755,7 @@ measure_cost (void)
           else
             next_cpu[n - 1] = cpu;
         }
-      qsort (next_cpu, COST_NEXT, sizeof next_cpu[0], compare_doubles);
-      next = next_cpu[COST_NEXT / 2];
+      next = kiln_bench_median (next_cpu, COST_NEXT);
       g_print ("verification cost, %s: the first result of the scene %.2f CPU s = %.1f %%, "
                "each next one %.2f CPU s = %.1f %% (median of %u), of %.2f CPU s rendering\n",
                cases[i].name, first_cpu, 100 * first_cpu / render_cpu, next,
