@@ -55,6 +55,21 @@ if ! command -v node >/dev/null 2>&1; then
   exit 1
 fi
 
+# The app is single-instance: with its window already open, a second start would only hand
+# its arguments to that one, which is not linked to the devnet and providers started here.
+for desktop_file in "$builddir"/data/*.desktop; do
+  [ -f "$desktop_file" ] || continue
+  app_id=$(basename "$desktop_file" .desktop)
+  if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v gdbus >/dev/null 2>&1 &&
+     gdbus call --session --timeout 5 --dest org.freedesktop.DBus \
+       --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner \
+       "$app_id" 2>/dev/null | grep -q true; then
+    echo "run-app: Kiln ($app_id) is already running; quit it first" \
+         "(Quit in its window or in its tray menu)" >&2
+    exit 1
+  fi
+done
+
 # --- the devnet -----------------------------------------------------------------------------
 if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ]; then
   runtime_dir=$XDG_RUNTIME_DIR/kiln

@@ -16,6 +16,7 @@
 #   - each provider's GNT balance, read from the devnet with ethers (not through Kiln), rose by
 #     exactly what the job page says was paid to it, which is what the provider's signed terms
 #     say it earned;
+#   - a second run-app.sh while the app is open stops at once and says Kiln is running;
 #   - Ctrl+Q quits the app, run-app.sh then ends by itself, and nothing it started is left
 #     (run-reaped.py catches whatever outlives its parent: anvil, the nodes, Blender);
 #   - `make run` again (the same providers' accounts, through KILN_RUN_DIR; a new devnet): a
@@ -51,7 +52,7 @@ build_root=$(cd "$schema_dir/.." && pwd)
 # shellcheck source=tests/app/app-test-lib.sh
 . "$here/app-test-lib.sh"
 
-planned=12
+planned=13
 echo "1..$planned"
 
 same () { [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ]; }
@@ -396,6 +397,19 @@ fi
 # What a person sees at the end: the thumbnails, the subtasks, and further down, the payments.
 xdotool mousemove 0 0
 screenshot make-run-job-page
+
+# A second `make run` while this one's app is open stops at once and says why, rather than
+# handing its arguments to the open app and stopping its own devnet and providers.
+check="a second make run while the app is open stops at once and says Kiln is running"
+second_status=0
+(cd "$source_root" && timeout 60 build-aux/run-app.sh "$build_root") >"$tmp/second.log" 2>&1 ||
+  second_status=$?
+if [ "$second_status" -eq 1 ] && grep -q "is already running; quit it first" "$tmp/second.log" &&
+   ! grep -q "provider" "$tmp/second.log"; then
+  ok "$check"
+else
+  not_ok "$check" "status $second_status" "$(cat "$tmp/second.log")"
+fi
 
 # --- quitting ----------------------------------------------------------------------------------
 # snapshot_tree NAME: what runs under run-app.sh now, in NAME.txt (added to tree.txt, all that
