@@ -41,6 +41,15 @@ service_exec ()
 }
 # keys KEY...: types the keys into the focused window, as xdotool names them.
 keys () { xdotool key --delay 50 "$@"; }
+# type_text TEXT: types TEXT into the focused window.
+type_text () { xdotool type --delay 15 "$1"; }
+
+# --- the accessibility tree ------------------------------------------------------------------
+# value ROLE NAME: the text of the app's ROLE named NAME (an entry's text, a spin button's
+# number); value_is ROLE NAME TEXT: it is TEXT; enabled ROLE NAME: it can be used.
+value () { "$python" "$here/atspi-dump.py" --text kiln "$1" "$2"; }
+value_is () { [ "$(value "$1" "$2")" = "$3" ]; }
+enabled () { "$python" "$here/atspi-dump.py" --state kiln "$1" "$2" sensitive; }
 
 # --- TAP -------------------------------------------------------------------------------------
 ok ()

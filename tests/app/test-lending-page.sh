@@ -102,7 +102,6 @@ switch_on () { "$python" "$here/atspi-dump.py" --state kiln switch 'Lend This Co
 switch_off () { ! switch_on; }
 # click ROLE NAME: activates that widget as a screen reader does.
 click () { "$python" "$here/atspi-dump.py" --click kiln "$@" >"$tmp/click.log" 2>&1; }
-type_text () { xdotool type --delay 15 "$1"; }
 
 export GSETTINGS_SCHEMA_DIR="$schema_dir"
 # The devnet, started near the end, writes its endpoints here; Kiln follows the file.

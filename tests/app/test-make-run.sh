@@ -93,11 +93,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-type_text () { xdotool type --delay 15 "$1"; }
-value () { "$python" "$here/atspi-dump.py" --text kiln "$1" "$2"; }
-value_is () { [ "$(value "$1" "$2")" = "$3" ]; }
 click () { "$python" "$here/atspi-dump.py" --click kiln "$1" "$2" >>"$tmp/click.log" 2>&1; }
-enabled () { "$python" "$here/atspi-dump.py" --state kiln "$1" "$2" sensitive; }
 since () { echo "$(($(date +%s) - $1)) s"; }
 
 # descendants PID: "PID COMMAND" for every process under PID, however deep.

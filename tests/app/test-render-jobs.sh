@@ -90,11 +90,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-type_text () { xdotool type --delay 15 "$1"; }
-value () { "$python" "$here/atspi-dump.py" --text kiln "$1" "$2"; }
-value_is () { [ "$(value "$1" "$2")" = "$3" ]; }
 click () { "$python" "$here/atspi-dump.py" --click kiln "$1" "$2" >>"$tmp/click.log" 2>&1; }
-enabled () { "$python" "$here/atspi-dump.py" --state kiln "$1" "$2" sensitive; }
 tree_has () { accessible_tree | grep -q -e "$1"; }
 count_in_tree () { accessible_tree | grep -c -e "$1"; }
 app_running () { [ -n "$kiln_pid" ] && kill -0 "$kiln_pid" 2>/dev/null; }

@@ -73,12 +73,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 # keys KEY...: typed into the focused window, slowly enough for an idle X server.
-type_text () { xdotool type --delay 15 "$1"; }
 
 # value ROLE NAME: the text of the node of that role and accessible name (an entry's text, a
 # spin button's number).
-value () { "$python" "$here/atspi-dump.py" --text kiln "$1" "$2"; }
-value_is () { [ "$(value "$1" "$2")" = "$3" ]; }
 
 submit_enabled () { "$python" "$here/atspi-dump.py" --state kiln button Submit sensitive; }
 submit_disabled () { ! submit_enabled; }

@@ -149,7 +149,6 @@ show_wallet_page ()
 }
 
 # keys KEY...: typed into the focused window, slowly enough for an idle X server.
-type_text () { xdotool type --delay 15 "$1"; }
 
 export GSETTINGS_SCHEMA_DIR="$schema_dir"
 export XDG_DATA_DIRS="$data_dir:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
