@@ -44,9 +44,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # by the devnet when it starts.
 requestor_key_index=3
 requestor_account=0x90F79bf6EB2c4f870365E785982E1f101E93b906
-# Cycles samples of the requestor's frame: few, but enough for the render to outlast the
-# checks made while it runs (Blender itself takes about two seconds to start).
-samples=256
+# Cycles samples of the requestor's frame: enough for the render to outlast the checks made
+# while it runs, on a fast machine too (Blender itself takes about two seconds to start).
+samples=1024
 # GNT per CPU-hour: the app's minimum, the requestor's maximum.
 min_price=36
 max_price=100
